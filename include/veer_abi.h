@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The one definition of everything the BPF datapath and user space share:
+ * map key/value layouts, counters, events and limits. No includes beyond
+ * the kernel's fixed-width types, so both sides can take it as is.
+ *
+ * Every map name carries a layout version (_v1). A change to a struct used
+ * by a map bumps that map's version, so an old pin is never misread.
+ */
+#ifndef VEER_ABI_H
+#define VEER_ABI_H
+
+#include <linux/types.h>
+
+#define VEER_ABI_VERSION 1
+
+/* Limits: map sizes the loader creates (conntrack size is set at load). */
+#define VEER_MAX_SERVICES      16384
+#define VEER_MAX_BACKENDS      131072
+#define VEER_MAGLEV_DEFAULT_M  16381
+#define VEER_MAGLEV_MAX_M      131071
+#define VEER_CT_DEFAULT_SIZE   (1 << 20)
+#define VEER_CT_SYN_SIZE       (1 << 16)
+#define VEER_RNAT_SIZE         (1 << 20)
+#define VEER_MAX_IFACES        512
+#define VEER_RINGBUF_BYTES     (1 << 20)
+
+/* Pinned map names (<= 15 chars, the kernel's limit). */
+#define VEER_MAP_CONFIG   "veer_cfg_v1"
+#define VEER_MAP_SERVICES "veer_svc_v1"
+#define VEER_MAP_BACKENDS "veer_be_v1"
+#define VEER_MAP_MAGLEV   "veer_maglev_v1"
+#define VEER_MAP_CT       "veer_ct_v1"
+#define VEER_MAP_CT_SYN   "veer_ctsyn_v1"
+#define VEER_MAP_RNAT     "veer_rnat_v1"
+#define VEER_MAP_SNAT     "veer_snat_v1"
+#define VEER_MAP_IFACES   "veer_if_v1"
+#define VEER_MAP_TXPORTS  "veer_tx_v1"
+#define VEER_MAP_SVC_STAT "veer_svcst_v1"
+#define VEER_MAP_BE_STAT  "veer_best_v1"
+#define VEER_MAP_DROPS    "veer_drop_v1"
+#define VEER_MAP_EVENTS   "veer_events_v1"
+#define VEER_MAP_SVC_META "veer_svcmeta_v1"	/* written by veerd only */
+#define VEER_MAP_HEALTH   "veer_health_v1"	/* written by veerd only */
+
+#define VEER_AF_INET  4
+#define VEER_AF_INET6 6
+
+/* An IPv4 or IPv6 address in network byte order; IPv4 uses v4, rest zero. */
+struct veer_addr {
+	union {
+		__u32 v4;
+		__u32 v6[4];
+		__u8 b[16];
+	};
+};
+
+/* veer_svc_v1 key: what a client addresses. */
+struct veer_svc_key {
+	struct veer_addr vip;
+	__be16 port;
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;		/* VEER_AF_INET or VEER_AF_INET6 */
+};
+
+enum veer_svc_flags {
+	/* Nothing usable and panic=refuse: answer new flows with RST (TCP)
+	 * or drop and count (UDP) so clients fail fast. */
+	VEER_SVC_F_REFUSE = 1 << 0,
+	/* No usable backend at all: new flows are dropped and counted. */
+	VEER_SVC_F_EMPTY  = 1 << 1,
+};
+
+struct veer_svc {
+	__u32 id;		/* index into maglev, stats */
+	__u32 table_size;	/* Maglev M of the current inner table */
+	__u32 flags;		/* enum veer_svc_flags */
+	__u32 udp_timeout_s;	/* 0: global default */
+};
+
+enum veer_backend_state {
+	VEER_BE_UNUSED = 0,	/* slot free */
+	VEER_BE_ACTIVE = 1,	/* takes new flows (if in the table) */
+	VEER_BE_DRAINING = 2,	/* keeps its flows, gets no new ones */
+	VEER_BE_DOWN = 3,	/* its flows are re-picked on their next packet */
+};
+
+enum veer_backend_flags {
+	VEER_BE_F_NAT_FULL = 1 << 0,	/* SNAT to snat addr as well as DNAT */
+	VEER_BE_F_ENCAP_IPIP = 1 << 1,	/* IPIP/IP6IP6 to addr, inner dst stays VIP */
+};
+
+/* veer_be_v1: array indexed by backend id. */
+struct veer_backend {
+	struct veer_addr addr;
+	struct veer_addr snat;	/* source for nat: full / outer source for encap */
+	__be16 port;
+	__u8 family;
+	__u8 state;		/* enum veer_backend_state */
+	__u8 flags;		/* enum veer_backend_flags */
+	__u8 tier;
+	__u16 weight;
+	__u32 svc_id;
+	__u32 pad;
+};
+
+/* veer_cfg_v1: one entry, runtime knobs veerd may change without reload. */
+struct veer_config {
+	__u32 hash_seed;		/* same seed, same choice on every node */
+	__u32 tcp_syn_timeout_s;	/* half-open flows */
+	__u32 tcp_est_timeout_s;	/* established, idle */
+	__u32 tcp_close_timeout_s;	/* after FIN or RST */
+	__u32 udp_timeout_s;		/* UDP idle */
+	__u32 syn_retry_resteer;	/* re-pick a retransmitted unanswered SYN */
+	__u16 snat_port_lo;		/* full NAT source port range */
+	__u16 snat_port_hi;
+	__u32 flags;			/* reserved, zero */
+};
+
+/* Flow tuple in the direction it was seen; key of conntrack and rnat. */
+struct veer_flow {
+	struct veer_addr src;
+	struct veer_addr dst;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+	__u16 pad;
+};
+
+enum veer_ct_state {
+	VEER_CT_SYN_SENT = 1,	/* client SYN forwarded, no answer yet */
+	VEER_CT_ESTABLISHED = 2,
+	VEER_CT_CLOSING = 3,	/* FIN or RST seen */
+	VEER_CT_UDP = 4,
+};
+
+/* veer_ct_v1 / veer_ctsyn_v1 value, keyed by the client-side flow. */
+struct veer_ct {
+	__u64 last_seen_ns;	/* bpf_ktime_get_ns, refreshed coarsely */
+	__u64 created_ns;
+	__u32 backend_id;
+	__u32 svc_id;
+	__u8 state;		/* enum veer_ct_state */
+	__u8 syn_count;		/* SYNs forwarded without an answer */
+	__be16 nat_port;	/* full NAT: allocated source port */
+	__u32 pad;
+};
+
+/* veer_rnat_v1 / veer_snat_v1 value, keyed by the reply flow as it
+ * arrives (src = backend, dst = client or SNAT address). The reply is
+ * rewritten to src = vip:vport, dst = client:cport. */
+struct veer_rnat {
+	struct veer_addr vip;
+	struct veer_addr client;
+	__be16 vport;
+	__be16 cport;
+	__u32 backend_id;
+};
+
+enum veer_if_flags {
+	VEER_IF_F_XDP_TX_OK = 1 << 0,	/* XDP_REDIRECT out of it is delivered */
+	VEER_IF_F_ATTACHED = 1 << 1,	/* veer runs on it */
+};
+
+struct veer_iface {
+	__u32 flags;
+	__u32 pad;
+};
+
+/* Per-CPU counters, summed by user space. */
+struct veer_svc_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+	__u64 repicks;
+	__u64 refused;
+	__u64 no_backend;
+};
+
+struct veer_be_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+	__u64 reply_packets;
+	__u64 reply_bytes;
+	__u64 fail_signals;
+};
+
+/* veer_drop_v1: per-CPU array indexed by reason; "drop" also counts the
+ * packets passed untouched by a rule, so every rule is visible. */
+enum veer_reason {
+	VEER_R_PASS_NOT_IP = 0,		/* non-IP, ARP, etc: passed */
+	VEER_R_PASS_NOT_SERVICE,	/* IP, not a VIP nor a reply: passed */
+	VEER_R_FWD,			/* service packet forwarded */
+	VEER_R_FWD_REPLY,		/* reply reverse-NATed and forwarded */
+	VEER_R_DROP_TRUNCATED,		/* headers cut short: dropped if VIP else passed */
+	VEER_R_DROP_BAD_IHL,		/* IHL < 5 or beyond the packet */
+	VEER_R_DROP_BAD_LEN,		/* IP/UDP length inconsistent */
+	VEER_R_PASS_IP_OPTIONS,		/* IPv4 options to a VIP: passed to the stack */
+	VEER_R_DROP_FRAGMENT,		/* fragment to a VIP */
+	VEER_R_PASS_IPV6_EXTHDR,	/* IPv6 ext header: passed to the stack */
+	VEER_R_DROP_UDP_ZERO_LEN,	/* UDP length < 8 */
+	VEER_R_DROP_NO_BACKEND,		/* service has no usable backend */
+	VEER_R_REFUSED,			/* panic=refuse: RST sent */
+	VEER_R_PASS_FIB_FAIL,		/* no route/neighbour: handed to the stack */
+	VEER_R_DROP_TTL,		/* TTL/hop limit would reach 0 */
+	VEER_R_DROP_SNAT_EXHAUSTED,	/* no free full-NAT source port */
+	VEER_R_DROP_MTU,		/* too big after encap, ICMP sent */
+	VEER_R_FWD_ICMP,		/* ICMP error about a flow translated */
+	VEER_R_REPICK,			/* flow's backend down/gone: re-picked */
+	VEER_R_PASS_VLAN,		/* VLAN-tagged: passed (tagged ports unsupported) */
+	VEER_R_DROP_BAD_L4,		/* garbage L4 header (e.g. TCP doff < 5) */
+	VEER_R_XDP_PASS_TO_TC,		/* XDP rewrote, stack forwards (no XDP tx) */
+	VEER_R_DECAP,			/* IPIP to a local VIP decapsulated */
+	VEER_R__COUNT,
+};
+
+enum veer_event_type {
+	VEER_EV_NEW_FLOW = 1,
+	VEER_EV_REPICK = 2,
+	VEER_EV_RST_ON_SYN = 3,		/* backend answered a SYN with RST */
+	VEER_EV_SYN_RETRANS = 4,	/* SYN resent, backend never answered */
+	VEER_EV_ICMP_UNREACH = 5,	/* unreachable from the backend's path */
+	VEER_EV_SNAT_EXHAUSTED = 6,
+};
+
+/* Ring buffer record. */
+struct veer_event {
+	__u64 ts_ns;
+	struct veer_flow flow;	/* client-side tuple */
+	__u32 type;		/* enum veer_event_type */
+	__u32 backend_id;	/* chosen (or failing) backend */
+	__u32 old_backend_id;	/* for re-picks */
+	__u32 svc_id;
+};
+
+#define VEER_BACKEND_NONE 0xffffffffu
+
+/* veer_svcmeta_v1: array by service id; what veerctl shows of a service.
+ * Kept in a pinned map so that veerctl works while veerd is down. */
+#define VEER_NAME_LEN 64
+struct veer_svc_meta {
+	char name[VEER_NAME_LEN];
+	struct veer_svc_key key;
+	__u32 active_tier;	/* lowest tier taking new flows */
+	__u32 panic;		/* 1 while the panic rule is in force */
+	__u64 tier_since_ns;	/* CLOCK_REALTIME of the last tier shift */
+	__u32 in_use;		/* 0: free slot */
+	__u32 pad;
+};
+
+enum veer_health_state {
+	VEER_H_UNKNOWN = 0,	/* not probed yet */
+	VEER_H_HEALTHY = 1,
+	VEER_H_UNHEALTHY = 2,	/* failed active probes */
+	VEER_H_EJECTED = 3,	/* passive signals, until ejection ends */
+	VEER_H_DRAINING = 4,
+};
+
+/* veer_health_v1: array by backend id. */
+#define VEER_REASON_LEN 72
+struct veer_health {
+	__u64 since_ns;		/* CLOCK_REALTIME of the last transition */
+	__u32 state;		/* enum veer_health_state */
+	__u32 latency_us;	/* last successful probe */
+	__u32 ejections;	/* times ejected so far */
+	__u32 fail_streak;	/* consecutive probe failures */
+	char reason[VEER_REASON_LEN];
+};
+
+#ifndef __cplusplus
+_Static_assert(sizeof(struct veer_addr) == 16, "veer_addr layout");
+_Static_assert(sizeof(struct veer_svc_key) == 20, "veer_svc_key layout");
+_Static_assert(sizeof(struct veer_svc) == 16, "veer_svc layout");
+_Static_assert(sizeof(struct veer_backend) == 48, "veer_backend layout");
+_Static_assert(sizeof(struct veer_config) == 32, "veer_config layout");
+_Static_assert(sizeof(struct veer_flow) == 40, "veer_flow layout");
+_Static_assert(sizeof(struct veer_ct) == 32, "veer_ct layout");
+_Static_assert(sizeof(struct veer_rnat) == 40, "veer_rnat layout");
+_Static_assert(sizeof(struct veer_iface) == 8, "veer_iface layout");
+_Static_assert(sizeof(struct veer_event) == 64, "veer_event layout");
+_Static_assert(sizeof(struct veer_svc_meta) == 112, "veer_svc_meta layout");
+_Static_assert(sizeof(struct veer_health) == 96, "veer_health layout");
+#endif
+
+#endif /* VEER_ABI_H */
