@@ -33,6 +33,7 @@
 #define VEER_MAP_CT       "veer_ct_v1"
 #define VEER_MAP_CT_SYN   "veer_ctsyn_v1"
 #define VEER_MAP_RNAT     "veer_rnat_v1"
+#define VEER_MAP_RNAT_SYN "veer_rnsyn_v1"
 #define VEER_MAP_SNAT     "veer_snat_v1"
 #define VEER_MAP_IFACES   "veer_if_v1"
 #define VEER_MAP_TXPORTS  "veer_tx_v1"
@@ -114,7 +115,11 @@ struct veer_config {
 	__u32 syn_retry_resteer;	/* re-pick a retransmitted unanswered SYN */
 	__u16 snat_port_lo;		/* full NAT source port range */
 	__u16 snat_port_hi;
-	__u32 flags;			/* reserved, zero */
+	__u32 flags;			/* enum veer_cfg_flags */
+};
+
+enum veer_cfg_flags {
+	VEER_CFG_F_FLOW_EVENTS = 1 << 0,	/* emit NEW_FLOW events (someone listens) */
 };
 
 /* Flow tuple in the direction it was seen; key of conntrack and rnat. */
@@ -211,7 +216,9 @@ enum veer_reason {
 	VEER_R_REPICK,			/* flow's backend down/gone: re-picked */
 	VEER_R_PASS_VLAN,		/* VLAN-tagged: passed (tagged ports unsupported) */
 	VEER_R_DROP_BAD_L4,		/* garbage L4 header (e.g. TCP doff < 5) */
-	VEER_R_XDP_PASS_TO_TC,		/* XDP rewrote, stack forwards (no XDP tx) */
+	VEER_R_XDP_DEFER_CSUM,		/* XDP saw a CHECKSUM_PARTIAL-looking L4 csum: left to tc */
+	VEER_R_XDP_PASS_STACK,		/* XDP rewrote, egress not XDP-tx safe: stack forwards */
+	VEER_R_EVENTS_LOST,		/* ring buffer full */
 	VEER_R_DECAP,			/* IPIP to a local VIP decapsulated */
 	VEER_R__COUNT,
 };
