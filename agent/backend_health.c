@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * A backend's health over time: active probe results and passive signals
+ * from the datapath feed its state machine; every transition is logged,
+ * counted, exported to veer_health_v1 for veerctl, announced as an event,
+ * and, when it changes who may take flows, rebuilds the service's table.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include "agent.h"
+#include "log.h"
+
+uint64_t agent_now_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static const char *backend_name(const struct agent_backend *b, char *buf, size_t len)
+{
+	char addr[64];
+
+	cfg_format_addr(&b->cfg.addr, b->cfg.family, addr, sizeof(addr));
+	if (b->cfg.family == VEER_AF_INET6)
+		snprintf(buf, len, "[%s]:%u", addr, b->cfg.port);
+	else
+		snprintf(buf, len, "%s:%u", addr, b->cfg.port);
+	return buf;
+}
+
+void backend_export_health(struct agent *a, struct agent_backend *b)
+{
+	struct veer_health h;
+
+	health_export(&b->health, loop_now_us(), agent_now_real_ns(), &h);
+	bpf_map_update_elem(a->maps.health, &b->id, &h, BPF_ANY);
+}
+
+static void arm_deadline(struct agent *a, struct agent_backend *b)
+{
+	uint64_t due = health_next_deadline(&b->health), now = loop_now_us();
+
+	if (due)
+		loop_timer_arm(a->loop, b->deadline, due > now ? due - now : 0);
+	else
+		loop_timer_disarm(a->loop, b->deadline);
+}
+
+/* After any input: publish a transition and re-decide the table. */
+static void on_transition(struct agent *a, struct agent_backend *b,
+			  const struct health_transition *tr)
+{
+	char name[80], q[160], extra[256], qj[200];
+	bool was_usable_any = true;
+
+	(void)was_usable_any;
+	a->ctr.transitions[tr->to]++;
+	log_msg(tr->to == VEER_H_HEALTHY || tr->to == VEER_H_UNKNOWN ? LOG_LVL_INFO : LOG_LVL_WARN,
+		"backend state", "service=%s backend=%s from=%s to=%s reason=%s",
+		b->svc->cfg.name, backend_name(b, name, sizeof(name)),
+		health_state_name(tr->from), health_state_name(tr->to),
+		log_quote(q, sizeof(q), tr->reason));
+	snprintf(qj, sizeof(qj), "%s", tr->reason);
+	for (char *p = qj; *p; p++)	/* keep the JSON simple: no quotes inside */
+		if (*p == '"' || *p == '\\')
+			*p = '\'';
+	snprintf(extra, sizeof(extra), "\"from\":\"%s\",\"to\":\"%s\",\"reason\":\"%s\"",
+		 health_state_name(tr->from), health_state_name(tr->to), qj);
+	agent_emit(a, "state", b->svc, b, extra);
+	backend_export_health(a, b);
+	arm_deadline(a, b);
+	service_rebuild(a, b->svc);
+}
+
+static void on_probe_result(void *arg, const struct probe_result *r)
+{
+	struct agent_backend *b = arg;
+	struct agent *a = b->svc->agent;
+	struct health_transition tr;
+	bool changed;
+
+	if (r->ok) {
+		a->ctr.probes_ok++;
+		changed = health_probe_ok(&b->health, &b->svc->hp, r->latency_us, loop_now_us(), &tr);
+	} else {
+		a->ctr.probes_failed++;
+		changed = health_probe_fail(&b->health, &b->svc->hp, r->error, loop_now_us(), &tr);
+	}
+	if (changed)
+		on_transition(a, b, &tr);
+	else if (r->ok)
+		backend_export_health(a, b);	/* latency, streaks */
+}
+
+static void on_deadline(struct loop *l, struct loop_timer *t, void *arg)
+{
+	struct agent_backend *b = arg;
+	struct health_transition tr;
+
+	(void)l; (void)t;
+	if (health_tick(&b->health, &b->svc->hp, loop_now_us(), &tr))
+		on_transition(b->svc->agent, b, &tr);
+	else
+		arm_deadline(b->svc->agent, b);
+}
+
+int backend_start(struct agent *a, struct agent_backend *b)
+{
+	b->deadline = loop_timer_new(a->loop, on_deadline, b);
+	if (!b->deadline)
+		return -ENOMEM;
+	if (b->svc->cfg.probe.type == PROBE_NONE)
+		return 0;
+	b->target.family = b->cfg.family;
+	b->target.addr = b->cfg.addr;
+	b->target.port = b->cfg.port;
+	b->target.cfg = &b->svc->cfg.probe;
+	b->probe = probe_start(a->prober, &b->target, on_probe_result, b);
+	if (!b->probe) {
+		char name[80];
+
+		pr_err("probe start failed", "service=%s backend=%s errno=%d", b->svc->cfg.name,
+		       backend_name(b, name, sizeof(name)), errno);
+		return -errno;
+	}
+	return 0;
+}
+
+void backend_stop(struct agent *a, struct agent_backend *b)
+{
+	if (b->probe)
+		probe_stop(b->probe);
+	b->probe = NULL;
+	loop_timer_free(a->loop, b->deadline);
+	b->deadline = NULL;
+}
+
+void backend_set_drain(struct agent *a, struct agent_backend *b, bool drain)
+{
+	struct health_transition tr;
+
+	if (health_drain(&b->health, drain, loop_now_us(), &tr))
+		on_transition(a, b, &tr);
+}
+
+static struct health_tier_view tier_view(const struct agent_backend *b)
+{
+	struct health_tier_view v = { 0 };
+	const struct agent_service *s = b->svc;
+
+	for (size_t i = 0; i < s->n_be; i++) {
+		if (s->be[i]->cfg.tier != b->cfg.tier)
+			continue;
+		v.backends++;
+		if (health_state(&s->be[i]->health) == VEER_H_EJECTED)
+			v.ejected++;
+	}
+	return v;
+}
+
+void backend_passive_signal(struct agent *a, struct agent_backend *b, enum veer_event_type sig)
+{
+	struct health_tier_view view = tier_view(b);
+	struct health_transition tr;
+	enum health_signal_result r;
+	char name[80];
+
+	a->ctr.passive_signals++;
+	r = health_passive(&b->health, &b->svc->hp, sig, &view, loop_now_us(), &tr);
+	if (r == HEALTH_SIGNAL_EJECTED) {
+		a->ctr.ejections++;
+		on_transition(a, b, &tr);
+	} else if (r == HEALTH_SIGNAL_REFUSED) {
+		a->ctr.ejections_refused++;
+		pr_warn("ejection refused", "service=%s backend=%s reason=\"tier ejection cap %u%%\"",
+			b->svc->cfg.name, backend_name(b, name, sizeof(name)),
+			b->svc->hp.max_ejected_pct);
+	}
+}

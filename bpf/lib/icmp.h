@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * ICMP and ICMPv6 errors about a service flow, sent towards the client by
+ * the backend or a router on the backend's path. The quoted packet is the
+ * one veer forwarded (src = client, dst = backend); it is translated back
+ * to dst = VIP:vport so the client's stack matches it to its socket (PMTU
+ * discovery through the VIP). If the backend itself sent the error, the
+ * outer source becomes the VIP too, so the backend's address never leaks.
+ *
+ * Checksums, incrementally: the quoted IPv4 header's own checksum absorbs
+ * its address change, so the ICMP checksum only sees the port change; the
+ * quoted IPv6 header has no checksum, so ICMPv6 sees address and port, and
+ * the outer source through its pseudo header. The quoted TCP/UDP checksum
+ * is left as it was (nobody verifies a quote). Errors are never
+ * CHECKSUM_PARTIAL, so XDP and tc update them the same way.
+ */
+#ifndef VEER_BPF_ICMP_H
+#define VEER_BPF_ICMP_H
+
+#include "csum.h"
+#include "events.h"
+#include "fwd.h"
+
+#define ICMP_DEST_UNREACH_ 3
+#define ICMP_FRAG_NEEDED_ 4
+#define ICMP_TIME_EXCEEDED_ 11
+#define ICMPV6_DEST_UNREACH_ 1
+#define ICMPV6_PKT_TOOBIG_ 2
+#define ICMPV6_TIME_EXCEED_ 3
+
+#define ICMP_HLEN 8
+#define QUOTE_L3_OFF(v6) (L4_OFF(v6) + ICMP_HLEN)
+#define QUOTE_L4_OFF(v6) (QUOTE_L3_OFF(v6) + ((v6) ? 40 : 20))
+
+static __always_inline int icmp_is_error(__u8 type, int v6)
+{
+	if (v6)
+		return type == ICMPV6_DEST_UNREACH_ || type == ICMPV6_PKT_TOOBIG_ ||
+		       type == ICMPV6_TIME_EXCEED_;
+	return type == ICMP_DEST_UNREACH_ || type == ICMP_TIME_EXCEEDED_;
+}
+
+/* An unreachable that says the backend's path is broken (not a PMTU
+ * message): a passive failure signal. */
+static __always_inline int icmp_is_unreach(__u8 type, __u8 code, int v6)
+{
+	if (v6)
+		return type == ICMPV6_DEST_UNREACH_;
+	return type == ICMP_DEST_UNREACH_ && code != ICMP_FRAG_NEEDED_;
+}
+
+static __always_inline int icmp_packet(void *ctx, enum vkind k, struct pkt *p)
+{
+	void *data = ctx_data(ctx, k), *end = ctx_data_end(ctx, k);
+	int v6 = p->v6;
+	__u8 *ic = data + L4_OFF(v6);
+	__u8 *q3 = data + QUOTE_L3_OFF(v6);
+	__u8 *q4 = data + QUOTE_L4_OFF(v6);
+	struct veer_flow rk = {};
+	struct veer_rnat *found, rn;
+	struct veer_addr backend;
+	__u32 diff, addr_diff;
+	__u8 type, code;
+
+	p->reason = VEER_R_PASS_NOT_SERVICE;
+	if ((void *)(ic + ICMP_HLEN) > end)
+		return V_PASS;
+	type = ic[0];
+	code = ic[1];
+	if (!icmp_is_error(type, v6))
+		return V_PASS;
+	if ((void *)(q4 + 8) > end) {
+		p->reason = VEER_R_DROP_TRUNCATED;
+		return V_PASS;
+	}
+	/* The reply tuple of the quoted packet: src = backend, dst = client. */
+	rk.family = p->flow.family;
+	if (v6) {
+		struct ipv6hdr *q = (void *)q3;
+
+		if (q->nexthdr != IPPROTO_TCP && q->nexthdr != IPPROTO_UDP)
+			return V_PASS;
+		rk.proto = q->nexthdr;
+		__builtin_memcpy(&rk.src, &q->daddr, 16);
+		__builtin_memcpy(&rk.dst, &q->saddr, 16);
+	} else {
+		struct iphdr *q = (void *)q3;
+
+		if (q->version != 4 || q->ihl != 5 ||
+		    (q->protocol != IPPROTO_TCP && q->protocol != IPPROTO_UDP))
+			return V_PASS;
+		rk.proto = q->protocol;
+		rk.src.v4 = q->daddr;
+		rk.dst.v4 = q->saddr;
+	}
+	rk.sport = *(__be16 *)(q4 + 2);
+	rk.dport = *(__be16 *)q4;
+	found = bpf_map_lookup_elem(&veer_rnat_v1, &rk);
+	if (!found)
+		found = bpf_map_lookup_elem(&veer_rnsyn_v1, &rk);
+	if (!found)
+		return V_PASS;
+	rn = *found;
+	backend = rk.src;
+
+	/* Quoted destination back to VIP:vport. */
+	addr_diff = csum_diff_addr(&backend, &rn.vip, v6);
+	diff = csum_diff16(rk.sport, rn.vport);
+	*(__be16 *)(q4 + 2) = rn.vport;
+	if (v6) {
+		struct ipv6hdr *q = (void *)q3;
+
+		__builtin_memcpy(&q->daddr, &rn.vip, 16);
+		diff = csum_add(diff, addr_diff);
+	} else {
+		struct iphdr *q = (void *)q3;
+
+		q->daddr = rn.vip.v4;
+		q->check = csum_apply(q->check, addr_diff);
+	}
+	/* Sent by the backend itself: the VIP answers instead. */
+	if (addr_eq(&p->flow.src, &backend)) {
+		if (v6) {
+			struct ipv6hdr *ip6 = data + L3_OFF;
+
+			if ((void *)(ip6 + 1) > end)
+				return V_PASS;
+			__builtin_memcpy(&ip6->saddr, &rn.vip, 16);
+			diff = csum_add(diff, addr_diff);	/* pseudo header */
+		} else {
+			struct iphdr *ip = data + L3_OFF;
+
+			if ((void *)(ip + 1) > end)
+				return V_PASS;
+			ip->saddr = rn.vip.v4;
+			ip->check = csum_apply(ip->check, addr_diff);
+		}
+		p->flow.src = rn.vip;
+	}
+	*(__u16 *)(ic + 2) = csum_apply(*(__u16 *)(ic + 2), diff);
+
+	if (icmp_is_unreach(type, code, v6)) {
+		struct veer_flow cf = {
+			.src = rn.client, .dst = rn.vip,
+			.sport = rn.cport, .dport = rn.vport,
+			.proto = rk.proto, .family = rk.family,
+		};
+		struct veer_backend *be;
+		__u32 id = rn.backend_id;
+
+		be = bpf_map_lookup_elem(&veer_be_v1, &id);
+		emit_event(VEER_EV_ICMP_UNREACH, &cf, id, VEER_BACKEND_NONE,
+			   be ? be->svc_id : VEER_BACKEND_NONE);
+		be_count_fail(id);
+	}
+	return fwd_packet(ctx, k, p, VEER_R_FWD_ICMP);
+}
+
+#endif

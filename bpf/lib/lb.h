@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Service packets: conntrack decides the backend (or Maglev for a new
+ * flow), then DNAT and forward.
+ *
+ * TCP: a pure SYN without state opens a half-open entry (ctsyn/rnsyn), so
+ * a SYN flood can only evict other half-open flows. The flow is promoted
+ * to ct/rnat on the backend's SYN-ACK (reply.h) or on the client's first
+ * non-SYN packet. A non-SYN packet without state (node restart, eviction)
+ * is picked up again by Maglev, which gives the same backend.
+ */
+#ifndef VEER_BPF_LB_H
+#define VEER_BPF_LB_H
+
+#include "conntrack.h"
+#include "events.h"
+#include "fwd.h"
+#include "maglev.h"
+#include "nat.h"
+#include "refuse.h"
+
+struct lb_state {
+	struct veer_svc *svc;
+	struct veer_config *cfg;
+	struct veer_backend *be;
+	__u64 now;
+	__u32 be_id;
+};
+
+static __always_inline int lb_no_backend(struct pkt *p, struct lb_state *s)
+{
+	struct veer_svc_stats *ss = svc_stats(s->svc->id);
+
+	if (ss)
+		ss->no_backend++;
+	p->reason = VEER_R_DROP_NO_BACKEND;
+	return V_DROP;
+}
+
+/* Re-pick for a flow whose backend can no longer keep it. */
+static __always_inline int lb_repick(struct pkt *p, struct lb_state *s, __u32 old_id)
+{
+	struct veer_svc_stats *ss;
+
+	s->be_id = maglev_pick(s->svc, &p->flow, s->cfg->hash_seed, 0, old_id, &s->be);
+	if (s->be_id == VEER_BACKEND_NONE)
+		return -1;
+	ss = svc_stats(s->svc->id);
+	if (ss)
+		ss->repicks++;
+	count_reason(VEER_R_REPICK);	/* an event counter, besides the verdict */
+	emit_event(VEER_EV_REPICK, &p->flow, s->be_id, old_id, s->svc->id);
+	return 0;
+}
+
+static __always_inline void lb_new_flow_stats(struct pkt *p, struct lb_state *s)
+{
+	struct veer_svc_stats *ss = svc_stats(s->svc->id);
+	struct veer_be_stats *bs = be_stats(s->be_id);
+
+	if (ss)
+		ss->new_flows++;
+	if (bs)
+		bs->new_flows++;
+	if (s->cfg->flags & VEER_CFG_F_FLOW_EVENTS)
+		emit_event(VEER_EV_NEW_FLOW, &p->flow, s->be_id, VEER_BACKEND_NONE, s->svc->id);
+}
+
+/* A flow without (valid) state. */
+static __always_inline int lb_new(void *ctx, enum vkind k, struct pkt *p,
+				  struct lb_state *s)
+{
+	int tcp = p->flow.proto == IPPROTO_TCP;
+	int syn = tcp && (p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
+	struct veer_svc_stats *ss;
+	__u8 state;
+
+	if (s->svc->flags & VEER_SVC_F_REFUSE) {
+		ss = svc_stats(s->svc->id);
+		if (ss)
+			ss->refused++;
+		p->reason = VEER_R_REFUSED;
+		if (syn)
+			return refuse_syn(ctx, k, p);
+		return V_DROP;
+	}
+	if (s->svc->flags & VEER_SVC_F_EMPTY)
+		return lb_no_backend(p, s);
+	s->be_id = maglev_pick(s->svc, &p->flow, s->cfg->hash_seed, 0,
+			       VEER_BACKEND_NONE, &s->be);
+	if (s->be_id == VEER_BACKEND_NONE)
+		return lb_no_backend(p, s);
+	lb_new_flow_stats(p, s);
+
+	if (syn) {
+		ct_store(&veer_ctsyn_v1, &veer_rnsyn_v1, &p->flow, s->be_id, s->be,
+			 s->svc->id, VEER_CT_SYN_SENT, 1, s->now, s->now);
+		return V_CONT;
+	}
+	if (tcp && (p->tcp_flags & TCP_RST))
+		return V_CONT;	/* forward a stray RST, keep no state for it */
+	if (!tcp)
+		state = VEER_CT_UDP;
+	else if (p->tcp_flags & TCP_FIN)
+		state = VEER_CT_CLOSING;
+	else
+		state = VEER_CT_ESTABLISHED;
+	ct_store(&veer_ct_v1, &veer_rnat_v1, &p->flow, s->be_id, s->be,
+		 s->svc->id, state, 0, s->now, s->now);
+	return V_CONT;
+}
+
+/* An established (or UDP) flow found in veer_ct_v1. */
+static __always_inline int lb_established(struct pkt *p, struct lb_state *s,
+					  struct veer_ct *ct)
+{
+	__u32 old_id = ct->backend_id;
+
+	s->be = NULL;
+	if (ct->svc_id == s->svc->id)
+		s->be = be_keepable(old_id, s->svc->id, p->flow.family);
+	if (s->be) {
+		s->be_id = old_id;
+	} else {
+		if (lb_repick(p, s, old_id))
+			return lb_no_backend(p, s);
+		rnat_forget(&veer_rnat_v1, &p->flow, old_id);
+		ct_store(&veer_ct_v1, &veer_rnat_v1, &p->flow, s->be_id, s->be,
+			 s->svc->id, ct->state, 0, ct->created_ns, s->now);
+		ct = bpf_map_lookup_elem(&veer_ct_v1, &p->flow);
+		if (!ct)
+			return V_CONT;
+	}
+	if ((p->tcp_flags & (TCP_FIN | TCP_RST)) && ct->state == VEER_CT_ESTABLISHED) {
+		ct->state = VEER_CT_CLOSING;
+		ct->last_seen_ns = s->now;
+	} else {
+		ct_touch(ct, s->now);
+	}
+	return V_CONT;
+}
+
+/* A TCP flow found in veer_ctsyn_v1 (SYN forwarded, no answer seen). */
+static __always_inline int lb_half_open(struct pkt *p, struct lb_state *s,
+					struct veer_ct *hs)
+{
+	int syn = (p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
+	__u32 old_id = hs->backend_id;
+	struct veer_ct v = *hs;
+	int moved = 0;
+
+	s->be = NULL;
+	if (v.svc_id == s->svc->id)
+		s->be = be_keepable(old_id, s->svc->id, p->flow.family);
+	s->be_id = old_id;
+
+	if (syn) {
+		/* The client retransmits: the backend never answered. */
+		emit_event(VEER_EV_SYN_RETRANS, &p->flow, old_id, VEER_BACKEND_NONE, s->svc->id);
+		be_count_fail(old_id);
+		if (v.syn_count < 255)
+			v.syn_count++;
+		if (s->be && s->cfg->syn_retry_resteer) {
+			struct veer_backend *nbe = NULL;
+			__u32 nid;
+
+			/* Re-steer: the client's own retransmission is the retry. */
+			nid = maglev_pick(s->svc, &p->flow, s->cfg->hash_seed,
+					  v.syn_count, old_id, &nbe);
+			if (nid != VEER_BACKEND_NONE) {
+				s->be_id = nid;
+				s->be = nbe;
+				moved = 1;
+			}
+		}
+	}
+	if (!s->be) {
+		if (lb_repick(p, s, old_id))
+			return lb_no_backend(p, s);
+		moved = 1;
+	}
+	if (syn) {
+		if (moved)
+			rnat_forget(&veer_rnsyn_v1, &p->flow, old_id);
+		ct_store(&veer_ctsyn_v1, &veer_rnsyn_v1, &p->flow, s->be_id, s->be,
+			 s->svc->id, VEER_CT_SYN_SENT, v.syn_count, v.created_ns, s->now);
+		return V_CONT;
+	}
+	/* The client's first non-SYN: the handshake is done, promote. */
+	rnat_forget(&veer_rnsyn_v1, &p->flow, old_id);
+	bpf_map_delete_elem(&veer_ctsyn_v1, &p->flow);
+	ct_store(&veer_ct_v1, &veer_rnat_v1, &p->flow, s->be_id, s->be, s->svc->id,
+		 (p->tcp_flags & (TCP_FIN | TCP_RST)) ? VEER_CT_CLOSING : VEER_CT_ESTABLISHED,
+		 0, v.created_ns, s->now);
+	return V_CONT;
+}
+
+/* Choose the backend of a service packet: V_CONT with s->be set, or a
+ * verdict. */
+static __always_inline int lb_choose(void *ctx, enum vkind k, struct pkt *p,
+				     struct lb_state *s)
+{
+	int tcp = p->flow.proto == IPPROTO_TCP;
+	int syn = tcp && (p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
+	__u32 udp_s = s->svc->udp_timeout_s;
+	struct veer_ct *ct;
+
+	ct = bpf_map_lookup_elem(&veer_ct_v1, &p->flow);
+	if (ct && !ct_expired(ct, s->now, s->cfg, udp_s)) {
+		if (!(syn && ct->state == VEER_CT_CLOSING))
+			return lb_established(p, s, ct);
+		/* A new SYN on a closed flow: the port is reused. */
+		rnat_forget(&veer_rnat_v1, &p->flow, ct->backend_id);
+		bpf_map_delete_elem(&veer_ct_v1, &p->flow);
+	}
+	if (tcp) {
+		ct = bpf_map_lookup_elem(&veer_ctsyn_v1, &p->flow);
+		if (ct && !ct_expired(ct, s->now, s->cfg, udp_s))
+			return lb_half_open(p, s, ct);
+	}
+	return lb_new(ctx, k, p, s);
+}
+
+static __always_inline int svc_packet(void *ctx, enum vkind k, struct pkt *p,
+				      struct veer_svc *svc)
+{
+	struct veer_svc_stats *ss;
+	struct veer_be_stats *bs;
+	struct lb_state s = { .svc = svc };
+	int v;
+
+	/* Before any state changes: tc will see this packet again. */
+	if (k == VK_XDP && l4_csum_looks_partial(ctx, k, p)) {
+		p->reason = VEER_R_XDP_DEFER_CSUM;
+		return V_PASS;
+	}
+	s.cfg = cfg_get();
+	if (!s.cfg)
+		return V_PASS;
+	s.now = bpf_ktime_get_ns();
+	ss = svc_stats(svc->id);
+	if (ss) {
+		ss->packets++;
+		ss->bytes += p->len;
+	}
+	v = lb_choose(ctx, k, p, &s);
+	if (v != V_CONT)
+		return v;
+	if (!s.be)
+		return V_DROP;
+	bs = be_stats(s.be_id);
+	if (bs) {
+		bs->packets++;
+		bs->bytes += p->len;
+	}
+	/* Full NAT and IPIP backends (VEER_BE_F_*) get their own rewrite
+	 * here in a later change; today every backend is plain DNAT. */
+	if (nat_rewrite(ctx, k, p, NAT_DST, &s.be->addr, s.be->port))
+		return V_DROP;
+	return fwd_packet(ctx, k, p, VEER_R_FWD);
+}
+
+#endif

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Replies from backends: found by their tuple in veer_rnat_v1 (or, for the
+ * answer to a forwarded SYN, veer_rnsyn_v1); the source becomes VIP:vport
+ * again. The answer to a SYN promotes the flow (SYN-ACK) or is a passive
+ * failure signal (RST).
+ */
+#ifndef VEER_BPF_REPLY_H
+#define VEER_BPF_REPLY_H
+
+#include "conntrack.h"
+#include "events.h"
+#include "fwd.h"
+#include "nat.h"
+
+/* The backend answered a forwarded SYN. */
+static __always_inline void reply_to_syn(struct pkt *p, const struct veer_rnat *rn)
+{
+	struct veer_flow cf;
+	struct veer_ct *hs;
+	struct veer_ct v = {};
+	__u64 now;
+
+	flow_of_rnat(&cf, rn, p->flow.proto, p->flow.family);
+	if (p->tcp_flags & TCP_RST) {
+		hs = bpf_map_lookup_elem(&veer_ctsyn_v1, &cf);
+		emit_event(VEER_EV_RST_ON_SYN, &cf, rn->backend_id, VEER_BACKEND_NONE,
+			   hs ? hs->svc_id : VEER_BACKEND_NONE);
+		be_count_fail(rn->backend_id);
+		bpf_map_delete_elem(&veer_ctsyn_v1, &cf);
+		bpf_map_delete_elem(&veer_rnsyn_v1, &p->flow);
+		return;
+	}
+	if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) != (TCP_SYN | TCP_ACK))
+		return;
+	now = bpf_ktime_get_ns();
+	hs = bpf_map_lookup_elem(&veer_ctsyn_v1, &cf);
+	if (hs) {
+		v = *hs;
+	} else {	/* half-open entry aged out: rebuild it */
+		struct veer_backend *be;
+		__u32 id = rn->backend_id;
+
+		be = bpf_map_lookup_elem(&veer_be_v1, &id);
+		v.svc_id = be ? be->svc_id : VEER_BACKEND_NONE;
+		v.backend_id = id;
+		v.created_ns = now;
+	}
+	v.state = VEER_CT_ESTABLISHED;
+	v.syn_count = 0;
+	v.last_seen_ns = now;
+	bpf_map_update_elem(&veer_ct_v1, &cf, &v, BPF_ANY);
+	bpf_map_update_elem(&veer_rnat_v1, &p->flow, rn, BPF_ANY);
+	bpf_map_delete_elem(&veer_ctsyn_v1, &cf);
+	bpf_map_delete_elem(&veer_rnsyn_v1, &p->flow);
+}
+
+/* FIN or RST from the backend on an established flow. */
+static __always_inline void reply_closing(struct pkt *p, const struct veer_rnat *rn)
+{
+	struct veer_flow cf;
+	struct veer_ct *ct;
+
+	flow_of_rnat(&cf, rn, p->flow.proto, p->flow.family);
+	ct = bpf_map_lookup_elem(&veer_ct_v1, &cf);
+	if (ct && ct->state == VEER_CT_ESTABLISHED) {
+		ct->state = VEER_CT_CLOSING;
+		ct->last_seen_ns = bpf_ktime_get_ns();
+	}
+}
+
+static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
+{
+	int tcp = p->flow.proto == IPPROTO_TCP, half_open = 0;
+	struct veer_be_stats *bs;
+	struct veer_rnat *found, rn;
+
+	found = bpf_map_lookup_elem(&veer_rnat_v1, &p->flow);
+	/* Only a SYN-ACK or a RST can answer a SYN: other packets skip the
+	 * second lookup. */
+	if (!found && tcp && (p->tcp_flags & (TCP_SYN | TCP_RST))) {
+		found = bpf_map_lookup_elem(&veer_rnsyn_v1, &p->flow);
+		half_open = 1;
+	}
+	if (!found) {
+		p->reason = VEER_R_PASS_NOT_SERVICE;
+		return V_PASS;
+	}
+	if (k == VK_XDP && l4_csum_looks_partial(ctx, k, p)) {
+		p->reason = VEER_R_XDP_DEFER_CSUM;
+		return V_PASS;
+	}
+	rn = *found;	/* the entry may be deleted below */
+	bs = be_stats(rn.backend_id);
+	if (bs) {
+		bs->reply_packets++;
+		bs->reply_bytes += p->len;
+	}
+	if (half_open)
+		reply_to_syn(p, &rn);
+	else if (tcp && (p->tcp_flags & (TCP_FIN | TCP_RST)))
+		reply_closing(p, &rn);
+
+	if (nat_rewrite(ctx, k, p, NAT_SRC, &rn.vip, rn.vport))
+		return V_DROP;
+	return fwd_packet(ctx, k, p, VEER_R_FWD_REPLY);
+}
+
+#endif

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Conntrack: flows keep their backend while it may keep them, re-pick
+ * when it can't, expire by timeout, close on FIN/RST, and a SYN flood only
+ * evicts half-open flows. */
+#include <string.h>
+#include "cases.h"
+
+static struct veer_ct ct_entry(uint32_t be, uint8_t state, uint64_t age_ns)
+{
+	struct veer_ct c;
+	uint64_t now = fx_now_ns();
+
+	memset(&c, 0, sizeof(c));
+	c.backend_id = be;
+	c.svc_id = SVC;
+	c.state = state;
+	c.last_seen_ns = now - age_ns;
+	c.created_ns = now - age_ns;
+	return c;
+}
+
+static void put_flow(struct fx *f, const struct pspec *s, uint32_t be, uint8_t state,
+		     uint64_t age_ns)
+{
+	struct veer_flow k = fx_flow(s);
+	struct veer_ct c = ct_entry(be, state, age_ns);
+
+	fx_ct_put(f, f->ct, &k, &c);
+}
+
+static uint32_t ct_backend(struct fx *f, int fd, const struct pspec *s)
+{
+	struct veer_flow k = fx_flow(s);
+	struct veer_ct c;
+
+	return fx_ct_get(f, fd, &k, &c) ? c.backend_id : VEER_BACKEND_NONE;
+}
+
+/* Table changed under an established flow: it stays on its backend. */
+static void case_keeps_backend(struct fx *f)
+{
+	struct pspec in = to_vip(0, IPPROTO_TCP, F_ACK), out = dnat_of(&in, BE4B);
+
+	setup_svc(f, 0, IPPROTO_TCP);
+	put_flow(f, &in, BEB, VEER_CT_ESTABLISHED, 0);
+	fx_step(f, &in, FWD_OUT(&out));
+	FX_CHECK(f, fx_svc_stats(f, SVC).new_flows == 0, "counted as new");
+	FX_NO_EVENTS(f);
+}
+
+/* Backend B goes down mid-flow: the next packet re-picks A, and the
+ * reverse entry follows. */
+static void case_repick_down(struct fx *f)
+{
+	struct pspec syn = to_vip(0, IPPROTO_TCP, F_SYN), ack = to_vip(0, IPPROTO_TCP, F_ACK);
+	struct pspec sa = from_be(0, IPPROTO_TCP, BE4B, F_SYN | F_ACK);
+	struct pspec sa_a = from_be(0, IPPROTO_TCP, BE4A, F_ACK);
+	struct pspec o1 = dnat_of(&syn, BE4B), o2 = rnat_of(&sa), o3 = dnat_of(&ack, BE4A);
+	struct pspec o4 = rnat_of(&sa_a);
+
+	setup_svc(f, 0, IPPROTO_TCP);
+	fx_table_fill(f, SVC, TABLE_M, BEB);
+	fx_step(f, &syn, FWD_OUT(&o1));
+	fx_step(f, &sa, FWD_OUT(&o2));
+	fx_backend_state(f, BEB, VEER_BE_DOWN);
+	fx_table_fill(f, SVC, TABLE_M, BEA);
+	fx_step(f, &ack, EXP2(FX_PASS, &o3, VEER_R_PASS_FIB_FAIL, VEER_R_REPICK));
+	FX_CHECK(f, f->nev == 1 && f->ev[0].backend_id == BEA && f->ev[0].old_backend_id == BEB &&
+		 f->ev[0].svc_id == SVC, "re-pick event fields");
+	FX_EVENTS(f, VEER_EV_REPICK);
+	FX_CHECK(f, ct_backend(f, f->ct, &ack) == BEA, "conntrack not moved to A");
+	FX_CHECK(f, fx_svc_stats(f, SVC).repicks == 1, "svc repicks");
+	/* B's reverse entry is gone, A's answers. */
+	fx_step(f, &sa, EXP(FX_PASS, NULL, VEER_R_PASS_NOT_SERVICE));
+	fx_step(f, &sa_a, FWD_OUT(&o4));
+}
+
+/* Backend removed (slot UNUSED): UDP/IPv6 flow re-picked. */
+static void case_repick_removed6(struct fx *f)
+{
+	struct pspec in = to_vip(1, IPPROTO_UDP, 0), out = dnat_of(&in, BE6A);
+	struct veer_backend zero;
+	uint32_t id = BEB;
+
+	setup_svc(f, 1, IPPROTO_UDP);
+	put_flow(f, &in, BEB, VEER_CT_UDP, 0);
+	memset(&zero, 0, sizeof(zero));
+	bpf_map_update_elem(f->be, &id, &zero, BPF_ANY);
+	fx_step(f, &in, EXP2(FX_PASS, &out, VEER_R_PASS_FIB_FAIL, VEER_R_REPICK));
+	FX_EVENTS(f, VEER_EV_REPICK);
+	FX_CHECK(f, ct_backend(f, f->ct, &in) == BEA, "not re-picked to A");
+}
+
+/* Backend now belongs to another service: re-picked. */
+static void case_repick_moved(struct fx *f)
+{
+	struct pspec in = to_vip(0, IPPROTO_UDP, 0), out = dnat_of(&in, BE4A);
+
+	setup_svc(f, 0, IPPROTO_UDP);
+	put_flow(f, &in, BEB, VEER_CT_UDP, 0);
+	fx_backend(f, BEB, BE4B, BPORT, 7, VEER_BE_ACTIVE);
+	fx_step(f, &in, EXP2(FX_PASS, &out, VEER_R_PASS_FIB_FAIL, VEER_R_REPICK));
+	FX_EVENTS(f, VEER_EV_REPICK);
+	FX_CHECK(f, fx_svc_stats(f, SVC).repicks == 1, "svc repicks");
+}
+
+/* A draining backend keeps its flows but takes no new ones. */
+static void case_draining6(struct fx *f)
+{
+	struct pspec in = to_vip(1, IPPROTO_TCP, F_ACK), out = dnat_of(&in, BE6A);
+	struct pspec other = in;
+
+	other.sport = CPORT + 1;
+	setup_svc(f, 1, IPPROTO_TCP);
+	fx_backend_state(f, BEA, VEER_BE_DRAINING);
+	put_flow(f, &in, BEA, VEER_CT_ESTABLISHED, 0);
+	fx_step(f, &in, FWD_OUT(&out));
+	fx_step(f, &other, EXP(FX_DROP, NULL, VEER_R_DROP_NO_BACKEND));
+	FX_CHECK(f, fx_svc_stats(f, SVC).no_backend == 1, "no_backend");
+	FX_NO_EVENTS(f);
+}
+
+/* An idle established entry past its timeout is a miss: Maglev again. */
+static void case_expired(struct fx *f)
+{
+	struct pspec in = to_vip(0, IPPROTO_TCP, F_ACK), out = dnat_of(&in, BE4A);
+	struct veer_config c = { .hash_seed = SEED, .tcp_est_timeout_s = 100 };
+
+	setup_svc(f, 0, IPPROTO_TCP);
+	fx_cfg_set(f, &c);
+	put_flow(f, &in, BEB, VEER_CT_ESTABLISHED, 101ull * 1000000000);
+	fx_step(f, &in, FWD_OUT(&out));
+	FX_CHECK(f, fx_svc_stats(f, SVC).new_flows == 1 && fx_svc_stats(f, SVC).repicks == 0,
+		 "expired entry not treated as a new flow");
+	FX_CHECK(f, ct_backend(f, f->ct, &in) == BEA, "entry not replaced");
+}
+
+/* A service's own UDP timeout overrides the global one. */
+static void case_udp_timeout(struct fx *f)
+{
+	struct pspec in = to_vip(0, IPPROTO_UDP, 0);
+	struct pspec to_b = dnat_of(&in, BE4B), to_a = dnat_of(&in, BE4A);
+	struct veer_config c = { .hash_seed = SEED, .udp_timeout_s = 30 };
+
+	setup_svc(f, 0, IPPROTO_UDP);
+	fx_cfg_set(f, &c);
+	put_flow(f, &in, BEB, VEER_CT_UDP, 5ull * 1000000000);
+	fx_step(f, &in, FWD_OUT(&to_b));	/* 5 s < 30 s */
+	fx_svc_udp_timeout(f, VIP4, VPORT, 2);
+	put_flow(f, &in, BEB, VEER_CT_UDP, 5ull * 1000000000);
+	fx_step(f, &in, FWD_OUT(&to_a));	/* 5 s > 2 s */
+}
+
+/* last_seen is written at most once a second. */
+static void case_touch(struct fx *f)
+{
+	struct pspec in = to_vip(0, IPPROTO_UDP, 0), out = dnat_of(&in, BE4A);
+	struct veer_flow k = fx_flow(&in);
+	struct veer_ct before = ct_entry(BEA, VEER_CT_UDP, 300000000ull), after;
+
+	setup_svc(f, 0, IPPROTO_UDP);
+	fx_ct_put(f, f->ct, &k, &before);
+	fx_step(f, &in, FWD_OUT(&out));
+	fx_ct_get(f, f->ct, &k, &after);
+	FX_CHECK(f, after.last_seen_ns == before.last_seen_ns, "refreshed a 0.3 s old entry");
+	before = ct_entry(BEA, VEER_CT_UDP, 2000000000ull);
+	fx_ct_put(f, f->ct, &k, &before);
+	fx_step(f, &in, FWD_OUT(&out));
+	fx_ct_get(f, f->ct, &k, &after);
+	FX_CHECK(f, after.last_seen_ns > before.last_seen_ns, "did not refresh a 2 s old entry");
+}
+
+static uint8_t ct_state(struct fx *f, const struct pspec *s)
+{
+	struct veer_flow k = fx_flow(s);
+	struct veer_ct c;
+
+	return fx_ct_get(f, f->ct, &k, &c) ? c.state : 0;
+}
+
+/* FIN from the client, RST from the backend: CLOSING. */
+static void case_closing6(struct fx *f)
+{
+	struct pspec fin = to_vip(1, IPPROTO_TCP, F_FIN | F_ACK), o1 = dnat_of(&fin, BE6A);
+	struct pspec rst = from_be(1, IPPROTO_TCP, BE6A, F_RST | F_ACK), o2 = rnat_of(&rst);
+	struct pspec syn = to_vip(1, IPPROTO_TCP, F_SYN), o3 = dnat_of(&syn, BE6A);
+	struct veer_flow k = fx_flow(&syn);
+	struct veer_ct c;
+
+	setup_svc(f, 1, IPPROTO_TCP);
+	put_flow(f, &fin, BEA, VEER_CT_ESTABLISHED, 0);
+	fx_step(f, &fin, FWD_OUT(&o1));
+	FX_CHECK(f, ct_state(f, &fin) == VEER_CT_CLOSING, "FIN: state %u", ct_state(f, &fin));
+	put_flow(f, &fin, BEA, VEER_CT_ESTABLISHED, 0);
+	{	/* the reverse entry, as a promoted flow has it */
+		struct veer_flow rk = fx_flow(&rst);
+		struct veer_rnat rv;
+
+		memset(&rv, 0, sizeof(rv));
+		rv.vip = k.dst;
+		rv.client = k.src;
+		rv.vport = k.dport;
+		rv.cport = k.sport;
+		rv.backend_id = BEA;
+		bpf_map_update_elem(f->rnat, &rk, &rv, BPF_ANY);
+	}
+	fx_step(f, &rst, FWD_OUT(&o2));
+	FX_CHECK(f, ct_state(f, &fin) == VEER_CT_CLOSING, "RST: state %u", ct_state(f, &fin));
+	/* A new SYN on the closed flow (port reuse) starts a half-open one. */
+	fx_step(f, &syn, FWD_OUT(&o3));
+	FX_CHECK(f, fx_ct_get(f, f->ctsyn, &k, &c) && !fx_ct_get(f, f->ct, &k, NULL),
+		 "SYN on a closed flow did not start over");
+}
+
+/* Client's first non-SYN promotes a half-open flow (SYN-ACK not seen). */
+static void case_promote_by_client(struct fx *f)
+{
+	struct pspec syn = to_vip(0, IPPROTO_TCP, F_SYN), ack = to_vip(0, IPPROTO_TCP, F_ACK);
+	struct pspec o1 = dnat_of(&syn, BE4A), o2 = dnat_of(&ack, BE4A);
+	struct pspec sa = from_be(0, IPPROTO_TCP, BE4A, F_SYN | F_ACK);
+	struct veer_flow k = fx_flow(&syn), rk = fx_flow(&sa);
+
+	setup_svc(f, 0, IPPROTO_TCP);
+	fx_step(f, &syn, FWD_OUT(&o1));
+	fx_step(f, &ack, FWD_OUT(&o2));
+	FX_CHECK(f, ct_state(f, &ack) == VEER_CT_ESTABLISHED, "not promoted");
+	FX_CHECK(f, !fx_ct_get(f, f->ctsyn, &k, NULL), "half-open left");
+	FX_CHECK(f, !fx_ct_get(f, f->rnsyn, &rk, NULL) && fx_ct_get(f, f->rnat, &rk, NULL),
+		 "reverse entry not moved");
+	FX_CHECK(f, fx_svc_stats(f, SVC).new_flows == 1, "one flow");
+}
+
+/* A mid-stream packet without state is picked up (same Maglev choice). */
+static void case_midstream6(struct fx *f)
+{
+	struct pspec in = to_vip(1, IPPROTO_TCP, F_ACK), out = dnat_of(&in, BE6A);
+	struct veer_flow k = fx_flow(&in);
+
+	setup_svc(f, 1, IPPROTO_TCP);
+	fx_step(f, &in, FWD_OUT(&out));
+	FX_CHECK(f, ct_state(f, &in) == VEER_CT_ESTABLISHED, "not tracked as established");
+	FX_CHECK(f, !fx_ct_get(f, f->ctsyn, &k, NULL), "put in half-open table");
+}
+
+/* 70000 SYNs (more than the half-open table holds) leave established
+ * flows alone. */
+static void case_syn_flood(struct fx *f)
+{
+	struct pspec est = to_vip(0, IPPROTO_TCP, F_ACK), out = dnat_of(&est, BE4B);
+	struct pspec syn = to_vip(0, IPPROTO_TCP, F_SYN);
+	uint8_t b[PKT_MAX], o[PKT_MAX];
+	size_t n = pkt_build(&syn, b);
+	uint32_t i;
+
+	setup_svc(f, 0, IPPROTO_TCP);
+	put_flow(f, &est, BEB, VEER_CT_ESTABLISHED, 0);
+	for (i = 0; i < 70000; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = b, .data_size_in = n,
+			    .data_out = o, .data_size_out = sizeof(o), .repeat = 1);
+
+		b[26 + 2] = 100 + (i >> 16);	/* source 10.200.x.y */
+		b[26 + 3] = (i >> 8) & 0xff;
+		b[34] = i & 0xff;		/* source port */
+		if (bpf_prog_test_run_opts(f->prog_fd[f->prog], &t)) {
+			fx_fail(f, "test_run failed");
+			return;
+		}
+	}
+	fx_events(f, f->nev, NULL);	/* none expected; just clear */
+	FX_CHECK(f, ct_backend(f, f->ct, &est) == BEB, "established flow evicted by the flood");
+	fx_step(f, &est, FWD_OUT(&out));
+	FX_CHECK(f, fx_svc_stats(f, SVC).new_flows == 70000, "new flows %llu",
+		 (unsigned long long)fx_svc_stats(f, SVC).new_flows);
+}
+
+const struct fx_case cases_ct[] = {
+	{ "established flow keeps its backend when the table changes", case_keeps_backend },
+	{ "TCP/IPv4 backend down: re-picked, reverse entry moved", case_repick_down },
+	{ "UDP/IPv6 backend removed: re-picked", case_repick_removed6 },
+	{ "UDP/IPv4 backend moved to another service: re-picked", case_repick_moved },
+	{ "TCP/IPv6 draining backend keeps flows, takes no new ones", case_draining6 },
+	{ "expired established entry is a miss", case_expired },
+	{ "service UDP timeout overrides the global one", case_udp_timeout },
+	{ "last_seen refreshed at most once a second", case_touch },
+	{ "TCP/IPv6 FIN and RST close, new SYN starts over", case_closing6 },
+	{ "TCP/IPv4 client's first non-SYN promotes a half-open flow", case_promote_by_client },
+	{ "TCP/IPv6 mid-stream packet without state is picked up", case_midstream6 },
+	{ "SYN flood evicts only half-open flows", case_syn_flood },
+	{ NULL, NULL },
+};

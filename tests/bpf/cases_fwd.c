@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Forwarding with a route (the veth built by fixtures_main): XDP redirects
+ * only where VEER_IF_F_XDP_TX_OK says the frame is delivered, tc always
+ * uses bpf_redirect_neigh; TTL rules. */
+#include <stdio.h>
+#include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "cases.h"
+
+#define RBE4 "10.200.9.11"
+#define RBE6 "fd00:200:9::11"
+static const uint8_t NEIGH_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x09, 0x11 };
+
+static bool routed_setup(struct fx *f, int v6, uint32_t *oif, uint8_t *oif_mac)
+{
+	struct ifreq ifr;
+	int fd;
+
+	if (!fx_have_fwd_net) {
+		f->skip = "could not build the routed veth (ip/veth missing)";
+		return false;
+	}
+	*oif = if_nametoindex("vfx0");
+	/* ioctl, not sysfs: sysfs shows the namespace it was mounted in. */
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "vfx0");
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+		if (fd >= 0)
+			close(fd);
+		return fx_fail(f, "read vfx0 MAC");
+	}
+	close(fd);
+	memcpy(oif_mac, ifr.ifr_hwaddr.sa_data, 6);
+	setup_svc(f, v6, IPPROTO_TCP);
+	fx_backend(f, BEA, v6 ? RBE6 : RBE4, BPORT, SVC, VEER_BE_ACTIVE);
+	return true;
+}
+
+static void redirect(struct fx *f, int v6, int tx_ok)
+{
+	struct pspec in = to_vip(v6, IPPROTO_TCP, F_ACK), out;
+	uint8_t mac[6];
+	uint32_t oif;
+
+	if (!routed_setup(f, v6, &oif, mac))
+		return;
+	fx_iface(f, oif, VEER_IF_F_ATTACHED | (tx_ok ? VEER_IF_F_XDP_TX_OK : 0), 1);
+	out = dnat_of(&in, v6 ? RBE6 : RBE4);
+	if (FX_XDP_RUN(f) && !tx_ok) {
+		/* Rewritten, handed to the stack (it routes and decrements). */
+		fx_step(f, &in, EXP(FX_PASS, &out, VEER_R_XDP_PASS_STACK));
+		return;
+	}
+	out.ttl = 63;
+	if (FX_XDP_RUN(f)) {
+		out.dmac = NEIGH_MAC;
+		out.smac = mac;
+	}
+	fx_step(f, &in, EXP(FX_REDIRECT, &out, VEER_R_FWD));
+}
+
+static void case_redirect4(struct fx *f) { redirect(f, 0, 1); }
+static void case_redirect6(struct fx *f) { redirect(f, 1, 1); }
+static void case_not_tx_ok4(struct fx *f) { redirect(f, 0, 0); }
+
+static void case_ttl_expiring(struct fx *f)
+{
+	struct pspec in = to_vip(0, IPPROTO_TCP, F_ACK), out;
+	uint8_t mac[6];
+	uint32_t oif;
+
+	if (!routed_setup(f, 0, &oif, mac))
+		return;
+	fx_iface(f, oif, VEER_IF_F_XDP_TX_OK, 1);
+	in.ttl = 1;
+	out = dnat_of(&in, RBE4);	/* dropped after the rewrite: bytes as left */
+	fx_step(f, &in, EXP(FX_DROP, &out, VEER_R_DROP_TTL));
+}
+
+const struct fx_case cases_fwd[] = {
+	{ "TCP/IPv4 routed: XDP redirect (MACs, TTL) / tc redirect_neigh", case_redirect4 },
+	{ "TCP/IPv6 routed: XDP redirect (MACs, hop limit) / tc redirect_neigh", case_redirect6 },
+	{ "TCP/IPv4 routed, egress not XDP-safe: XDP passes rewritten to the stack", case_not_tx_ok4 },
+	{ "TTL 1 on a routed packet dropped", case_ttl_expiring },
+	{ NULL, NULL },
+};
