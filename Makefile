@@ -65,9 +65,9 @@ $(BUILD)/tests/bpf/%.o: tests/bpf/%.c $(SKELS)
 $(BUILD)/tests/bpf_fixtures: $(TBPF_OBJS) $(BUILD)/libveer.a
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libveer.a $(SKELS)
+$(BUILD)/bench/%: tests/bench/%.c $(wildcard tests/bench/lib/*.c) $(filter $(BUILD)/tests/bpf/pkt%.o,$(TBPF_OBJS)) $(BUILD)/libveer.a $(SKELS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/bpf $< $(filter-out $(BUILD)/tests/bpf/fixtures_main.o,$(filter $(BUILD)/tests/bpf/pkt%.o,$(TBPF_OBJS))) $(BUILD)/libveer.a -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/bpf -Itests/bench $< $(wildcard tests/bench/lib/*.c) $(filter-out $(BUILD)/tests/bpf/fixtures_main.o,$(filter $(BUILD)/tests/bpf/pkt%.o,$(TBPF_OBJS))) $(BUILD)/libveer.a -o $@ $(LDLIBS)
 
 $(BUILD):
 	@mkdir -p $(BUILD)

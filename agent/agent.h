@@ -26,9 +26,13 @@ struct agent_backend {
 	struct probe *probe;
 	struct probe_target target;
 	struct loop_timer *deadline;	/* health_tick when an ejection ends */
+	struct loop_timer *confirm;	/* next confirmation probe (backend_health.c) */
+	uint64_t confirm_quiet_until;	/* no new confirmation burst before (loop µs) */
+	uint32_t confirm_left;		/* attempts left in the burst running */
 	uint8_t dp_state;		/* veer_backend.state last written */
 	bool admin_drain;		/* drained through the admin socket */
 	bool keep;			/* reconcile mark */
+	bool fresh;			/* created by this reconcile, not yet exported */
 };
 
 struct agent;
@@ -42,11 +46,19 @@ struct agent_service {
 	size_t n_be;
 	struct tier_state tier;
 	struct tier_decision decision;	/* in force */
-	uint32_t *table;		/* installed Maglev table, table_m slots */
-	uint32_t table_m;
+	uint64_t table_digest;		/* of the active Maglev table: skip no-op swaps */
+	uint32_t table_m;		/* size of the active table */
+	uint8_t gen;			/* active table: VEER_MAGLEV_SLOT(id, flags) */
 	uint32_t flags;			/* veer_svc.flags in force */
+	/* Staged by service_prepare, made live by service_commit. */
+	bool staged, staged_table;
+	uint32_t staged_flags, staged_m;
+	uint64_t staged_digest;
+	struct tier_decision staged_decision;
 	struct loop_timer *recheck;	/* tier failback due */
 	bool keep;
+	bool dirty;			/* reconcile: its table may have changed */
+	bool spare_ready;		/* the inactive table exists, right size */
 };
 
 struct agent_counters {
@@ -86,9 +98,15 @@ struct agent {
 	struct ring_buffer *rb;
 	struct metrics *metrics;
 	struct loop_timer *housekeeping;
+	struct loop_timer *spares;	/* agent_fill_spares until all exist */
 	struct agent_counters ctr;
+	/* New tables waiting for one batched install (dp_tables_install). */
+	uint32_t *pending_keys;
+	int *pending_fds;
+	size_t n_pending, cap_pending;
 	uint64_t started_us;
 	bool ready;			/* config applied and attached */
+	bool seed_changed;		/* reconcile: every table must be rebuilt */
 	int n_attached;
 };
 
@@ -100,8 +118,18 @@ struct agent_service *agent_find_service(struct agent *a, const char *name);
 struct agent_backend *agent_find_backend(struct agent_service *s, const struct veer_addr *addr,
 					 uint8_t family, uint16_t port /* 0: any */);
 
-/* service_table.c: tier choice -> Maglev table -> maps, in a safe order */
+/* service_table.c: tier choice -> Maglev table -> maps, in a safe order.
+ * prepare stages a service's next table (new tables queue for one batched
+ * install), agent_install_tables installs what is queued, commit makes
+ * the staged table live with one service-entry update. rebuild = all three. */
+int service_prepare(struct agent *a, struct agent_service *s);
+int agent_install_tables(struct agent *a);
+void service_commit(struct agent *a, struct agent_service *s);
 int service_rebuild(struct agent *a, struct agent_service *s);
+/* Create missing inactive tables, at most budget of them. */
+void agent_fill_spares(struct agent *a, unsigned budget);
+/* Learn the active table of a service the datapath already has (restart). */
+void service_adopt_entry(struct agent *a, struct agent_service *s);
 void service_write_meta(struct agent *a, struct agent_service *s);
 /* Timer callback (arg: the service): a tier failback is due. */
 void service_on_recheck(struct loop *l, struct loop_timer *t, void *arg);

@@ -81,6 +81,28 @@ static struct agent_backend *backend_by_id(struct agent *a, uint32_t id)
 	return id < VEER_MAX_BACKENDS ? a->be_by_id[id] : NULL;
 }
 
+/* Full NAT found no free source port: one warning per second at most,
+ * with the number of flows dropped since the last one. */
+static void log_snat_exhausted(const struct veer_event *ev, struct agent_backend *b)
+{
+	static uint64_t last_ns, dropped;
+	char gw[64] = "?", client[64];
+
+	dropped++;
+	if (last_ns && ev->ts_ns - last_ns < 1000000000ull)
+		return;
+	last_ns = ev->ts_ns;
+	if (b)
+		cfg_format_addr(&b->cfg.addr, b->cfg.family, gw, sizeof(gw));
+	cfg_format_addr(&ev->flow.src, ev->flow.family, client, sizeof(client));
+	pr_warn("full NAT source ports exhausted: new flows dropped",
+		"service=%s gateway=%s gateway_port=%u client=%s dropped=%llu "
+		"hint=\"widen node.snat.ports or add node addresses\"",
+		b ? b->svc->cfg.name : "?", gw, b ? b->cfg.port : 0, client,
+		(unsigned long long)dropped);
+	dropped = 0;
+}
+
 static int on_ring_record(void *ctx, void *data, size_t size)
 {
 	const struct veer_event *ev = data;
@@ -97,6 +119,8 @@ static int on_ring_record(void *ctx, void *data, size_t size)
 		if (b)
 			backend_passive_signal(a, b, ev->type);
 	}
+	if (ev->type == VEER_EV_SNAT_EXHAUSTED)
+		log_snat_exhausted(ev, b);
 	if (!a->admin || !admin_subscribers(a->admin))
 		return 0;
 	sb_init(&sb);

@@ -20,6 +20,7 @@ struct known_iface {
 	int ifindex;
 	char name[64];
 	bool attached;
+	enum dp_mode mode;	/* as attached */
 };
 
 /* One veerd per process: the interfaces seen so far. */
@@ -67,6 +68,7 @@ static void attach_one(struct agent *a, struct known_iface *k)
 		return;
 	}
 	write_iface_maps(a, k);
+	k->mode = mode;
 	if (!k->attached) {
 		a->n_attached++;
 		pr_info("attached", "iface=%s ifindex=%d mode=%s", k->name, k->ifindex,
@@ -125,10 +127,15 @@ static void on_iface(void *arg, int ifindex, const char *name, bool present)
 
 void agent_ifaces_refresh(struct agent *a)
 {
+	enum dp_mode mode = a->cfg->node.mode == CFG_MODE_TC ? DP_MODE_TC : DP_MODE_XDP;
+
 	for (size_t i = 0; i < n_known; i++) {
-		if (wanted(a, known[i].name))
-			attach_one(a, &known[i]);	/* also applies a mode change */
-		else
+		if (wanted(a, known[i].name)) {
+			if (!known[i].attached || known[i].mode != mode)
+				attach_one(a, &known[i]);
+			else
+				write_iface_maps(a, &known[i]);	/* node.redirect may have changed */
+		} else
 			detach_one(a, &known[i], false);
 	}
 }

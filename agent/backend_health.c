@@ -4,6 +4,26 @@
  * from the datapath feed its state machine; every transition is logged,
  * counted, exported to veer_health_v1 for veerctl, announced as an event,
  * and, when it changes who may take flows, rebuilds the service's table.
+ *
+ * Fast confirmation: with active probes configured, a hint that a backend
+ * still taking or keeping flows has failed is checked at once instead of
+ * at the next scheduled probes: a burst of up to `fall` back-to-back
+ * probes that ends at the first success (a fluke) or with the backend
+ * UNHEALTHY. Hints are passive signals that do not eject at once (streak
+ * below outlier.consecutive, or the tier's ejection cap): failures of
+ * real traffic, independent of the probes; and probes that failed with an
+ * answer (refused, a bad status, a DNS error), not by timing out: a
+ * timeout may be veerd's own stall, and back-to-back retries would fail
+ * in the same stall, so those keep the schedule and `fall` its spread in
+ * time. A crashed server's port refuses within a millisecond, so the
+ * first client refused by it takes it out of the table whatever the
+ * request rate (the passive threshold alone needs that many clients to
+ * fail first: seconds at a few requests per second per backend), and a
+ * server down for less than fall x interval (flapping) is not missed
+ * between two scheduled probes. Only the way down is hurried: `rise`
+ * still takes its intervals, and the tiers' failback delay runs from
+ * there. At most one burst per probe interval, so a healthy backend that
+ * sheds the odd connection costs one extra probe per interval at most.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -77,6 +97,31 @@ static void on_transition(struct agent *a, struct agent_backend *b,
 	service_rebuild(a, b->svc);
 }
 
+/* Start a confirmation burst (see the top). */
+static void confirm_start(struct agent *a, struct agent_backend *b)
+{
+	uint64_t now = loop_now_us();
+
+	if (!b->probe || !b->confirm || b->confirm_left || now < b->confirm_quiet_until)
+		return;
+	b->confirm_quiet_until = now + (uint64_t)b->svc->cfg.probe.interval_ms * 1000;
+	b->confirm_left = b->svc->hp.fall;
+	loop_timer_arm(a->loop, b->confirm, 0);
+}
+
+static void on_confirm(struct loop *l, struct loop_timer *t, void *arg)
+{
+	struct agent_backend *b = arg;
+
+	(void)l; (void)t;
+	if (!b->confirm_left)
+		return;
+	b->confirm_left--;
+	/* An attempt in flight (scheduled or ours) answers as well: its
+	 * report continues the burst. */
+	probe_now(b->probe);
+}
+
 static void on_probe_result(void *arg, const struct probe_result *r)
 {
 	struct agent_backend *b = arg;
@@ -95,6 +140,15 @@ static void on_probe_result(void *arg, const struct probe_result *r)
 		on_transition(a, b, &tr);
 	else if (r->ok)
 		backend_export_health(a, b);	/* latency, streaks */
+
+	/* The burst: over on a success or once out of the table; else the
+	 * next attempt, from the timer (not from inside this callback). */
+	if (r->ok || !health_keeps_flows(&b->health))
+		b->confirm_left = 0;
+	else if (b->confirm_left)
+		loop_timer_arm(a->loop, b->confirm, 0);
+	else if (strncmp(r->error, "timeout", 7))	/* failed with an answer */
+		confirm_start(a, b);
 }
 
 static void on_deadline(struct loop *l, struct loop_timer *t, void *arg)
@@ -114,8 +168,13 @@ int backend_start(struct agent *a, struct agent_backend *b)
 	b->deadline = loop_timer_new(a->loop, on_deadline, b);
 	if (!b->deadline)
 		return -ENOMEM;
+	b->confirm_left = 0;
+	b->confirm_quiet_until = 0;
 	if (b->svc->cfg.probe.type == PROBE_NONE)
 		return 0;
+	b->confirm = loop_timer_new(a->loop, on_confirm, b);
+	if (!b->confirm)
+		return -ENOMEM;
 	b->target.family = b->cfg.family;
 	b->target.addr = b->cfg.addr;
 	b->target.port = b->cfg.port;
@@ -138,6 +197,9 @@ void backend_stop(struct agent *a, struct agent_backend *b)
 	b->probe = NULL;
 	loop_timer_free(a->loop, b->deadline);
 	b->deadline = NULL;
+	loop_timer_free(a->loop, b->confirm);
+	b->confirm = NULL;
+	b->confirm_left = 0;
 }
 
 void backend_set_drain(struct agent *a, struct agent_backend *b, bool drain)
@@ -181,4 +243,6 @@ void backend_passive_signal(struct agent *a, struct agent_backend *b, enum veer_
 			b->svc->cfg.name, backend_name(b, name, sizeof(name)),
 			b->svc->hp.max_ejected_pct);
 	}
+	if (r == HEALTH_SIGNAL_COUNTED || r == HEALTH_SIGNAL_REFUSED)
+		confirm_start(a, b);
 }

@@ -12,6 +12,7 @@
 #include "log.h"
 
 struct cfgwatch {
+	char name[256];		/* the config file's name in its directory */
 	int fd;
 	unsigned settle_ms;
 	struct loop_timer *settle;
@@ -35,11 +36,18 @@ static void on_inotify(struct loop *l, int fd, uint32_t events, void *arg)
 	ssize_t n;
 
 	(void)events;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		changed = 1;
-	/* Any change in the directory may be ours (symlink swaps rename
-	 * ..data, not the file): re-read after things settle; an unchanged
-	 * file is a no-op reconcile. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+
+			/* Our file, or the ..data symlink a ConfigMap update swaps;
+			 * other files in the directory (a log, say) are not ours. */
+			if (ev->len && (!strcmp(ev->name, w->name) || !strcmp(ev->name, "..data")))
+				changed = 1;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	/* Re-read after things settle; an unchanged file is a no-op. */
 	if (changed)
 		loop_timer_arm(l, w->settle, (uint64_t)w->settle_ms * 1000);
 }
@@ -52,6 +60,8 @@ struct cfgwatch *cfgwatch_new(struct loop *l, const char *path, unsigned settle_
 
 	if (!w)
 		return NULL;
+	snprintf(copy, sizeof(copy), "%s", path);
+	snprintf(w->name, sizeof(w->name), "%s", basename(copy));
 	snprintf(copy, sizeof(copy), "%s", path);
 	w->cb = cb;
 	w->arg = arg;

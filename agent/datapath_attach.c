@@ -33,8 +33,11 @@ static struct bpf_link *open_pinned_xdp_link(const char *path, int ifindex)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
-	struct bpf_link *link = bpf_link__open(path);
+	struct bpf_link *link;
 
+	if (access(path, F_OK))
+		return NULL;	/* first attach here: nothing to reuse */
+	link = bpf_link__open(path);
 	if (!link)
 		return NULL;
 	if (bpf_obj_get_info_by_fd(bpf_link__fd(link), &info, &len) ||
@@ -97,13 +100,19 @@ static int attach_tc(struct veer_bpf *skel, int ifindex, const char *ifname,
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = VEER_TC_HANDLE, .priority = VEER_TC_PRIO,
 		    .flags = BPF_TC_F_REPLACE,
 		    .prog_fd = bpf_program__fd(skel->progs.veer_tc_ingress));
-	int ret = bpf_tc_hook_create(&hook);
+	int ret = bpf_tc_attach(&hook, &opts);
 
-	if (ret && ret != -EEXIST) {
-		snprintf(err, errlen, "%s: creating clsact qdisc: %s", ifname, strerror(-ret));
-		return ret;
+	/* The clsact qdisc usually exists already (a restart, other users):
+	 * create it only when the attach says it is missing. */
+	if (ret) {
+		ret = bpf_tc_hook_create(&hook);
+		if (ret && ret != -EEXIST) {
+			snprintf(err, errlen, "%s: creating clsact qdisc: %s", ifname, strerror(-ret));
+			return ret;
+		}
+		opts.prog_id = 0;
+		ret = bpf_tc_attach(&hook, &opts);
 	}
-	ret = bpf_tc_attach(&hook, &opts);
 	if (ret)
 		snprintf(err, errlen, "%s: attaching tc ingress: %s", ifname, strerror(-ret));
 	return ret;

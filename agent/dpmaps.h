@@ -11,17 +11,24 @@ struct veer_bpf;
 struct dp_maps {
 	int cfg, svc, be, maglev, ct, ctsyn, rnat, rnsyn, ifaces, tx;
 	int svc_stat, be_stat, drops, events, meta, health;
+	int snat;		/* full NAT port claims (snat_gc.c) */
 };
 
 int dp_maps_from_skel(struct veer_bpf *skel, struct dp_maps *m, char *err, size_t errlen);
 
-/* A new Maglev table of m slots, filled: returns its fd (caller closes
- * after installing it with dp_table_install) or -errno. */
+/* Maglev tables live at VEER_MAGLEV_SLOT keys of the outer map. */
+
+/* A new table of m slots, filled: returns its fd or -errno. */
 int dp_table_create(uint32_t svc_id, uint32_t m, const uint32_t *table);
-int dp_table_install(const struct dp_maps *m, uint32_t svc_id, int table_fd);
+/* The table installed at key: its fd and size, or -ENOENT. */
+int dp_table_open(const struct dp_maps *m, uint32_t key, uint32_t *size);
+/* Overwrite an installed table's slots in one syscall. */
+int dp_table_write(int fd, uint32_t m, const uint32_t *table);
+/* Install tables at keys in ONE outer-map update: every such update makes
+ * the kernel wait for an RCU grace period (~15 ms), so they are batched. */
+int dp_tables_install(const struct dp_maps *m, const uint32_t *keys, const int *fds, uint32_t n);
+/* Remove both tables of a service. */
 int dp_table_remove(const struct dp_maps *m, uint32_t svc_id);
-/* Read back the slots of a service's installed table (m entries). */
-int dp_table_read(const struct dp_maps *m, uint32_t svc_id, uint32_t *table, uint32_t size);
 
 /* Delete every conntrack and reverse-NAT entry of a service, or of one
  * backend (VEER_BACKEND_NONE: all backends of svc_id). Returns entries removed. */

@@ -71,6 +71,13 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (lvl > cur_level)
 		return 0;
 	vsnprintf(line, sizeof(line), fmt, ap);
+	/* Netlink's extended ack for calls veer expects to fail (a qdisc
+	 * that exists already, or not yet) is noise; real failures are
+	 * reported by veer itself with what to do. */
+	if (strstr(line, "Kernel error message:"))
+		lvl = LOG_LVL_DEBUG;
+	if (lvl > cur_level)
+		return 0;
 	n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
 		line[--n] = '\0';

@@ -214,6 +214,16 @@ static void on_next_attempt(struct loop *l, struct loop_timer *t, void *arg)
 	unhold(pr);
 }
 
+bool probe_now(struct probe *pr)
+{
+	if (!pr || pr->stopped || pr->in_flight)
+		return false;
+	pr->busy++;
+	begin_attempt(pr);
+	unhold(pr);
+	return true;
+}
+
 static void on_deadline(struct loop *l, struct loop_timer *t, void *arg)
 {
 	struct probe *pr = arg;

@@ -42,6 +42,11 @@ void prober_free(struct prober *p);
  * so that thousands of targets spread out. NULL with errno on error. */
 struct probe *probe_start(struct prober *p, const struct probe_target *t,
 			  probe_cb cb, void *arg);
+/* Start an attempt at once, outside the schedule (which stays as it is),
+ * unless one is in flight: that one's report is the answer. Its result is
+ * reported through the callback like any other. Returns true if started.
+ * Not from inside pr's own callback. */
+bool probe_now(struct probe *pr);
 /* Stop and free; an attempt in flight is abandoned without a report.
  * Safe from inside any probe's callback, including pr's own. */
 void probe_stop(struct probe *pr);

@@ -26,6 +26,7 @@ static struct {
 	char (*svc_name)[VEER_NAME_LEN];	/* by service id; "" free */
 	struct adopted_backend *be;
 	size_t n_be;
+	size_t n_svc;
 } adopted;
 
 /* be_used[id]: free, in use, or left by a previous veerd and not yet
@@ -62,8 +63,10 @@ int agent_adopt(struct agent *a)
 	if (!adopted.svc_name || !be_used || !a->svc_used || !a->be_by_id)
 		return -ENOMEM;
 	for (uint32_t id = 0; id < VEER_MAX_SERVICES; id++)
-		if (!bpf_map_lookup_elem(a->maps.meta, &id, &meta) && meta.in_use)
+		if (!bpf_map_lookup_elem(a->maps.meta, &id, &meta) && meta.in_use) {
 			snprintf(adopted.svc_name[id], VEER_NAME_LEN, "%s", meta.name);
+			adopted.n_svc++;
+		}
 	for (uint32_t id = 0; id < VEER_MAX_BACKENDS; id++) {
 		if (bpf_map_lookup_elem(a->maps.be, &id, &be) || be.state == VEER_BE_UNUSED)
 			continue;
@@ -95,7 +98,7 @@ static bool adopted_svc_free(uint32_t id)
 
 static int alloc_svc_id(struct agent *a, const char *name)
 {
-	if (adopted.svc_name)
+	if (adopted.svc_name && adopted.n_svc)
 		for (uint32_t id = 0; id < VEER_MAX_SERVICES; id++)
 			if (!strcmp(adopted.svc_name[id], name) && !a->svc_used[id]) {
 				a->svc_used[id] = 1;
@@ -197,7 +200,6 @@ static struct agent_backend *new_backend(struct agent *a, struct agent_service *
 	if (cb->drain)
 		health_drain(&b->health, true, loop_now_us(), NULL);
 	a->be_by_id[b->id] = b;
-	backend_export_health(a, b);
 	if (backend_start(a, b)) {
 		/* Probing is broken for this one: it stays UNKNOWN (usable). */
 	}
@@ -242,7 +244,6 @@ static void remove_service(struct agent *a, struct agent_service *s)
 	pr_info("service removed", "service=%s flows_flushed=%d", s->cfg.name, flows);
 	loop_timer_free(a->loop, s->recheck);
 	free(s->be);
-	free(s->table);
 	free(s);
 }
 
@@ -273,10 +274,32 @@ static bool probe_cfg_changed(const struct cfg_probe *x, const struct cfg_probe 
 
 /* Bring one service's backend list to the config's; removed ones are
  * returned in *gone for freeing after the table no longer names them. */
+/* veer_health_v1 entries of the backends just created, in one update. */
+static void export_health_batch(struct agent *a, struct agent_backend **list, size_t n)
+{
+	struct veer_health *vals = malloc((n ? n : 1) * sizeof(*vals));
+	uint32_t *keys = malloc((n ? n : 1) * sizeof(*keys)), count = 0;
+	uint64_t now = loop_now_us(), real = agent_now_real_ns();
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+
+	for (size_t i = 0; i < n && keys && vals; i++) {
+		if (!list[i]->fresh)
+			continue;
+		list[i]->fresh = false;
+		health_export(&list[i]->health, now, real, &vals[count]);
+		keys[count++] = list[i]->id;
+	}
+	if (count)
+		bpf_map_update_batch(a->maps.health, keys, vals, &count, &bopts);
+	free(keys);
+	free(vals);
+}
+
 static int sync_backends(struct agent *a, struct agent_service *s, const struct cfg_service *cs,
 			 bool probes_changed, struct agent_backend ***gone, size_t *n_gone)
 {
 	struct agent_backend **list = calloc(cs->n_backends ? cs->n_backends : 1, sizeof(*list));
+	size_t n_new = 0;
 
 	if (!list)
 		return -ENOMEM;
@@ -284,11 +307,23 @@ static int sync_backends(struct agent *a, struct agent_service *s, const struct 
 		s->be[i]->keep = false;
 	for (size_t i = 0; i < cs->n_backends; i++) {
 		const struct cfg_backend *cb = &cs->backends[i];
-		struct agent_backend *b = agent_find_backend(s, &cb->addr, cb->family, cb->port);
+		struct agent_backend *b = NULL;
+
+		/* Configs mostly keep their order: try the same position first,
+		 * so a reload of 100,000 backends is not 100,000 list scans. */
+		if (i < s->n_be && s->be[i]->cfg.family == cb->family &&
+		    s->be[i]->cfg.port == cb->port &&
+		    !memcmp(&s->be[i]->cfg.addr, &cb->addr, sizeof(cb->addr)))
+			b = s->be[i];
+		else
+			b = agent_find_backend(s, &cb->addr, cb->family, cb->port);
 
 		if (b) {
 			bool drain_changed = b->cfg.drain != cb->drain;
 
+			if (b->cfg.weight != cb->weight || b->cfg.tier != cb->tier ||
+			    b->cfg.nat != cb->nat || b->cfg.encap != cb->encap || drain_changed)
+				s->dirty = true;
 			b->keep = true;
 			b->cfg = *cb;
 			if (drain_changed)
@@ -303,15 +338,22 @@ static int sync_backends(struct agent *a, struct agent_service *s, const struct 
 				free(list);
 				return -ENOSPC;
 			}
+			s->dirty = true;
 			b->keep = true;
+			b->fresh = true;
+			n_new++;
 		}
 		list[i] = b;
 	}
+	if (n_new)
+		export_health_batch(a, list, cs->n_backends);
 	*gone = calloc(s->n_be ? s->n_be : 1, sizeof(**gone));
 	*n_gone = 0;
 	for (size_t i = 0; i < s->n_be; i++)
-		if (!s->be[i]->keep && *gone)
+		if (!s->be[i]->keep && *gone) {
 			(*gone)[(*n_gone)++] = s->be[i];
+			s->dirty = true;
+		}
 	free(s->be);
 	s->be = list;
 	s->n_be = cs->n_backends;
@@ -341,13 +383,23 @@ static struct agent_service *new_service(struct agent *a, const struct cfg_servi
 	return s;
 }
 
-static int apply_service(struct agent *a, const struct cfg_service *cs)
+/* Between the passes of agent_apply: what each service still has to do. */
+struct apply_step {
+	struct agent_service *s;
+	struct agent_backend **gone;
+	size_t n_gone;
+	struct veer_svc_key old_key;
+	bool key_moved;
+};
+
+/* Pass 1: backends synced, next table staged (new tables queued). */
+static int apply_service(struct agent *a, const struct cfg_service *cs, size_t pos,
+			 struct apply_step *st)
 {
-	struct agent_service *s = agent_find_service(a, cs->name);
-	struct agent_backend **gone = NULL;
-	struct veer_svc_key old_key = { 0 };
-	bool key_moved = false, probes_changed = false;
-	size_t n_gone = 0;
+	/* Same position first: 1,000 services are not 1,000 list scans. */
+	struct agent_service *s = pos < a->n_svcs && !strcmp(a->svcs[pos]->cfg.name, cs->name) ?
+				  a->svcs[pos] : agent_find_service(a, cs->name);
+	bool probes_changed = false;
 	int ret;
 
 	if (!s) {
@@ -355,26 +407,44 @@ static int apply_service(struct agent *a, const struct cfg_service *cs)
 		if (!s)
 			return -ENOSPC;
 		pr_info("service added", "service=%s backends=%zu", cs->name, cs->n_backends);
+		s->cfg.backends = NULL;
+		service_adopt_entry(a, s);
+		s->dirty = true;
 	} else {
 		struct veer_svc_key nk = key_of(cs);
 
-		old_key = key_of(&s->cfg);
-		key_moved = memcmp(&old_key, &nk, sizeof(nk)) != 0;
+		st->old_key = key_of(&s->cfg);
+		st->key_moved = memcmp(&st->old_key, &nk, sizeof(nk)) != 0;
 		probes_changed = probe_cfg_changed(&s->cfg.probe, &cs->probe);
+		/* What shapes the table or the entry: else it stays as it is. */
+		s->dirty = st->key_moved || s->cfg.maglev_size != cs->maglev_size ||
+			   memcmp(&s->cfg.failover, &cs->failover, sizeof(cs->failover)) ||
+			   s->cfg.n_backends != cs->n_backends || a->seed_changed;
 	}
+	st->s = s;
 	s->keep = true;
 	s->cfg = *cs;
 	s->cfg.backends = NULL;
 	health_params_from_cfg(&s->hp, &cs->probe, &cs->outlier);
-	ret = sync_backends(a, s, cs, probes_changed, &gone, &n_gone);
-	if (!ret)
-		ret = service_rebuild(a, s);
-	if (key_moved)
-		bpf_map_delete_elem(a->maps.svc, &old_key);
-	for (size_t i = 0; i < n_gone; i++)
-		free_backend(a, gone[i]);
-	free(gone);
+	ret = sync_backends(a, s, cs, probes_changed, &st->gone, &st->n_gone);
+	if (!ret && s->dirty)
+		ret = service_prepare(a, s);
+	s->dirty = false;
 	return ret;
+}
+
+/* Pass 3: the staged table goes live; then what the config dropped goes. */
+static void finish_service(struct agent *a, struct apply_step *st, bool tables_installed)
+{
+	if (!st->s)
+		return;
+	if (tables_installed)	/* else the staged slot may be empty: keep the old */
+		service_commit(a, st->s);
+	if (st->key_moved)
+		bpf_map_delete_elem(a->maps.svc, &st->old_key);
+	for (size_t i = 0; i < st->n_gone; i++)
+		free_backend(a, st->gone[i]);
+	free(st->gone);
 }
 
 static int check_capacity(struct agent *a, const struct veer_cfg *cfg, char *err, size_t errlen)
@@ -429,16 +499,32 @@ int agent_apply(struct agent *a, struct veer_cfg *cfg, char *err, size_t errlen)
 {
 	struct veer_cfg *old = a->cfg;
 	int ret = check_capacity(a, cfg, err, errlen), failed = 0;
+	uint64_t started = loop_now_us();
+	struct apply_step *steps;
+	bool installed;
+	size_t n_be = 0;
 
 	if (ret)
 		return ret;
+	a->seed_changed = old && old->node.hash_seed != cfg->node.hash_seed;
 	a->cfg = cfg;
 	write_global_config(a);
 	for (size_t i = 0; i < a->n_svcs; i++)
 		a->svcs[i]->keep = false;
+	steps = calloc(cfg->n_services ? cfg->n_services : 1, sizeof(*steps));
+	if (!steps) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < cfg->n_services; i++)
-		if (apply_service(a, &cfg->services[i]))
+		if (apply_service(a, &cfg->services[i], i, &steps[i]))
 			failed++;
+	/* Pass 2: every new table in one outer-map update (one RCU wait). */
+	installed = agent_install_tables(a) == 0;
+	failed += !installed;
+	for (size_t i = 0; i < cfg->n_services; i++)
+		finish_service(a, &steps[i], installed);
+	free(steps);
 	for (size_t i = 0; i < a->n_svcs;) {
 		if (a->svcs[i]->keep) {
 			i++;
@@ -453,6 +539,10 @@ int agent_apply(struct agent *a, struct veer_cfg *cfg, char *err, size_t errlen)
 		agent_ifaces_refresh(a);
 	if (old && old != cfg)
 		cfg_free(old);
+	for (size_t i = 0; i < a->n_svcs; i++)
+		n_be += a->svcs[i]->n_be;
+	pr_info("reconciled", "services=%zu backends=%zu duration_ms=%.3f", a->n_svcs, n_be,
+		(loop_now_us() - started) / 1000.0);
 	if (failed) {
 		snprintf(err, errlen, "%d service(s) could not be fully applied (see log)", failed);
 		return -EIO;
@@ -472,7 +562,6 @@ void agent_release_all(struct agent *a)
 		}
 		loop_timer_free(a->loop, s->recheck);
 		free(s->be);
-		free(s->table);
 		free(s);
 	}
 	free(a->svcs);

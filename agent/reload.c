@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <malloc.h>
 #include "agent.h"
 #include "log.h"
 
@@ -37,6 +38,7 @@ int agent_reload(struct agent *a, bool force, char *err, size_t errlen)
 		return 0;
 	cfg = cfg_load_file(a->cfg_path, err, errlen);
 	if (!cfg) {
+		a->cfg_digest = digest;	/* the same bad bytes are not reported twice */
 		a->ctr.reload_failures++;
 		snprintf(a->last_error, sizeof(a->last_error), "%s", err);
 		pr_err("config rejected, keeping the config in force", "error=%s",
@@ -53,6 +55,7 @@ int agent_reload(struct agent *a, bool force, char *err, size_t errlen)
 		 a->cfg->node.admin_socket);
 	cfg->node.ct_size = a->cfg->node.ct_size;
 	ret = agent_apply(a, cfg, err, errlen);
+	malloc_trim(0);	/* the parse tree of a large config is gone: give it back */
 	a->cfg_digest = digest;
 	a->ctr.reloads++;
 	if (ret) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -26,6 +27,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "veer_admin.h"
+#include "snat_gc.h"
 
 static void usage(FILE *f)
 {
@@ -72,6 +74,21 @@ static void on_config_changed(void *arg)
 static void on_housekeeping(struct loop *l, struct loop_timer *t, void *arg)
 {
 	agent_admin_housekeeping(arg);
+	snat_gc_sweep(arg);	/* full NAT ports of flows that ended unseen */
+	loop_timer_arm(l, t, 1000000);
+}
+
+/* Spare tables for new services, 128 at a time between other work. */
+static void on_spares(struct loop *l, struct loop_timer *t, void *arg)
+{
+	struct agent *a = arg;
+
+	agent_fill_spares(a, 128);
+	for (size_t i = 0; i < a->n_svcs; i++)
+		if (!a->svcs[i]->spare_ready) {
+			loop_timer_arm(l, t, 50000);
+			return;
+		}
 	loop_timer_arm(l, t, 1000000);
 }
 
@@ -145,6 +162,7 @@ static int run(struct agent *a)
 	}
 	if (agent_apply(a, a->cfg, err, sizeof(err)))
 		pr_err("config applied with errors", "error=%s", log_quote(q, sizeof(q), err));
+	malloc_trim(0);
 	if (agent_events_open(a, err, sizeof(err)) || agent_ifaces_start(a, err, sizeof(err)) ||
 	    agent_admin_start(a, err, sizeof(err)) || setup_signals(a))
 		goto fail;
@@ -156,6 +174,8 @@ static int run(struct agent *a)
 	a->cfgw = cfgwatch_new(a->loop, a->cfg_path, 200, on_config_changed, a);
 	a->housekeeping = loop_timer_new(a->loop, on_housekeeping, a);
 	loop_timer_arm(a->loop, a->housekeeping, 1000000);
+	a->spares = loop_timer_new(a->loop, on_spares, a);
+	loop_timer_arm(a->loop, a->spares, 0);
 	a->ready = true;
 	pr_info("veerd running", "services=%zu interfaces=%d state_dir=%s admin=%s metrics=%s",
 		a->cfg->n_services, a->n_attached, a->state_dir, a->cfg->node.admin_socket,

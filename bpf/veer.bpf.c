@@ -9,6 +9,7 @@
 #include "lib/ctx.h"
 #include "lib/parse.h"
 #include "lib/service.h"
+#include "lib/encap.h"
 #include "lib/lb.h"
 #include "lib/reply.h"
 #include "lib/icmp.h"
@@ -21,6 +22,7 @@ static __always_inline int veer_run(void *ctx, enum vkind k)
 	int v;
 
 	ctx_pull_headers(ctx, k);
+	decap_ipip(ctx, k);	/* IPIP to this node for a VIP: the inner packet */
 	v = parse_pkt(ctx, k, &p);
 	if (v == V_CONT) {
 		if (p.flow.proto == IPPROTO_ICMP || p.flow.proto == IPPROTO_ICMPV6) {

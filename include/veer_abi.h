@@ -29,7 +29,7 @@
 #define VEER_MAP_CONFIG   "veer_cfg_v1"
 #define VEER_MAP_SERVICES "veer_svc_v1"
 #define VEER_MAP_BACKENDS "veer_be_v1"
-#define VEER_MAP_MAGLEV   "veer_maglev_v1"
+#define VEER_MAP_MAGLEV   "veer_maglev_v2"
 #define VEER_MAP_CT       "veer_ct_v1"
 #define VEER_MAP_CT_SYN   "veer_ctsyn_v1"
 #define VEER_MAP_RNAT     "veer_rnat_v1"
@@ -70,7 +70,18 @@ enum veer_svc_flags {
 	VEER_SVC_F_REFUSE = 1 << 0,
 	/* No usable backend at all: new flows are dropped and counted. */
 	VEER_SVC_F_EMPTY  = 1 << 1,
+	/* The active Maglev table is the service's second one (see below). */
+	VEER_SVC_F_TABLE_B = 1 << 2,
 };
+
+/*
+ * veer_maglev_v2 holds two tables per service, at slots id * 2 and
+ * id * 2 + 1. veerd fills the inactive one and flips VEER_SVC_F_TABLE_B in
+ * the service's entry: one hash-map update swaps the table atomically, and
+ * no write to the outer map (each costs the kernel an RCU grace period,
+ * ~15 ms) is on the failover path.
+ */
+#define VEER_MAGLEV_SLOT(id, flags) ((id) * 2 + (((flags) & VEER_SVC_F_TABLE_B) ? 1 : 0))
 
 struct veer_svc {
 	__u32 id;		/* index into maglev, stats */

@@ -72,13 +72,15 @@ static size_t count_slots(uint32_t *slots, uint32_t size, struct slot_count *out
 static int read_table(const char *dir, const struct svc_view *svc, struct slot_count **counts,
 		      size_t *n, uint32_t *size)
 {
+	/* Two tables per service: the one the service entry's flag selects. */
+	uint32_t slot = VEER_MAGLEV_SLOT(svc->id, svc->svc.flags);
 	struct table_read t = { 0 };
 	uint32_t inner_id, max_entries;
 	int outer = vmap_fd(dir, VMAP_MAGLEV), fd, err;
 
 	if (outer < 0)
 		return outer;
-	if (bpf_map_lookup_elem(outer, &svc->id, &inner_id)) {
+	if (bpf_map_lookup_elem(outer, &slot, &inner_id)) {
 		out_error("service %s has no Maglev table installed", svc->name);
 		return -ENOENT;
 	}

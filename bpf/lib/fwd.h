@@ -56,6 +56,10 @@ static __always_inline void fib_params(struct bpf_fib_lookup *f, void *ctx,
 		f->ipv4_src = p->flow.src.v4;
 		f->ipv4_dst = p->flow.dst.v4;
 	}
+	/* A GSO skb (tc) is longer than the MTU by design: no length, so the
+	 * kernel checks its segments against the egress instead. */
+	if (k == VK_TC && ((struct __sk_buff *)ctx)->gso_size)
+		f->tot_len = 0;
 }
 
 static __always_inline int fwd_xdp(void *ctx, struct pkt *p, __u32 ok_reason)

@@ -8,16 +8,24 @@
  * to ct/rnat on the backend's SYN-ACK (reply.h) or on the client's first
  * non-SYN packet. A non-SYN packet without state (node restart, eviction)
  * is picked up again by Maglev, which gives the same backend.
+ *
+ * Full NAT backends (snat.h) also hold a source port: claimed with the
+ * backend choice, kept in veer_ct.nat_port, released when the flow leaves
+ * the backend or its conntrack entry ends. Their reverse entry is the
+ * claim in veer_snat_v1, not veer_rnat_v1. IPIP backends (encap.h) keep
+ * no reverse entry: their replies do not come back through this node.
  */
 #ifndef VEER_BPF_LB_H
 #define VEER_BPF_LB_H
 
 #include "conntrack.h"
+#include "encap.h"
 #include "events.h"
 #include "fwd.h"
 #include "maglev.h"
 #include "nat.h"
 #include "refuse.h"
+#include "snat.h"
 
 struct lb_state {
 	struct veer_svc *svc;
@@ -25,7 +33,54 @@ struct lb_state {
 	struct veer_backend *be;
 	__u64 now;
 	__u32 be_id;
+	__be16 nat_port;	/* full NAT: the flow's source port */
 };
+
+static __always_inline int be_full_nat(const struct veer_backend *be)
+{
+	return (be->flags & (VEER_BE_F_NAT_FULL | VEER_BE_F_ENCAP_IPIP)) == VEER_BE_F_NAT_FULL;
+}
+
+/* No source port left for a new full-NAT flow. */
+static __always_inline int lb_exhausted(struct pkt *p, struct lb_state *s)
+{
+	p->reason = VEER_R_DROP_SNAT_EXHAUSTED;
+	emit_event(VEER_EV_SNAT_EXHAUSTED, &p->flow, s->be_id, VEER_BACKEND_NONE, s->svc->id);
+	return V_DROP;
+}
+
+/* The source port of the flow on s->be: 0 if it needs none or has one
+ * (s->nat_port), -1 if none is free. */
+static __always_inline int lb_claim(struct pkt *p, struct lb_state *s)
+{
+	if (!be_full_nat(s->be) || s->nat_port)
+		return 0;
+	s->nat_port = snat_claim(&p->flow, s->be, s->be_id, s->cfg);
+	return s->nat_port ? 0 : -1;
+}
+
+/* Store the flow in a (conntrack, reverse) pair; full NAT and IPIP flows
+ * have no entry in the reverse map (see above). */
+static __always_inline void lb_store(void *ct_map, void *r_map, struct pkt *p,
+				     struct lb_state *s, __u8 state, __u8 syns, __u64 created)
+{
+	struct veer_ct v = {
+		.last_seen_ns = s->now,
+		.created_ns = created,
+		.backend_id = s->be_id,
+		.svc_id = s->svc->id,
+		.state = state,
+		.syn_count = syns,
+		.nat_port = s->nat_port,
+	};
+
+	if (!(s->be->flags & (VEER_BE_F_NAT_FULL | VEER_BE_F_ENCAP_IPIP))) {
+		ct_store(ct_map, r_map, &p->flow, s->be_id, s->be, s->svc->id, state, syns,
+			 created, s->now);
+		return;
+	}
+	bpf_map_update_elem(ct_map, &p->flow, &v, BPF_ANY);
+}
 
 static __always_inline int lb_no_backend(struct pkt *p, struct lb_state *s)
 {
@@ -90,11 +145,19 @@ static __always_inline int lb_new(void *ctx, enum vkind k, struct pkt *p,
 			       VEER_BACKEND_NONE, &s->be);
 	if (s->be_id == VEER_BACKEND_NONE)
 		return lb_no_backend(p, s);
+	if (be_full_nat(s->be)) {
+		/* A stray RST has no port to go out with. */
+		if (tcp && (p->tcp_flags & TCP_RST) && !syn) {
+			p->reason = VEER_R_DROP_NO_BACKEND;
+			return V_DROP;
+		}
+		if (lb_claim(p, s))
+			return lb_exhausted(p, s);
+	}
 	lb_new_flow_stats(p, s);
 
 	if (syn) {
-		ct_store(&veer_ctsyn_v1, &veer_rnsyn_v1, &p->flow, s->be_id, s->be,
-			 s->svc->id, VEER_CT_SYN_SENT, 1, s->now, s->now);
+		lb_store(&veer_ctsyn_v1, &veer_rnsyn_v1, p, s, VEER_CT_SYN_SENT, 1, s->now);
 		return V_CONT;
 	}
 	if (tcp && (p->tcp_flags & TCP_RST))
@@ -105,8 +168,7 @@ static __always_inline int lb_new(void *ctx, enum vkind k, struct pkt *p,
 		state = VEER_CT_CLOSING;
 	else
 		state = VEER_CT_ESTABLISHED;
-	ct_store(&veer_ct_v1, &veer_rnat_v1, &p->flow, s->be_id, s->be,
-		 s->svc->id, state, 0, s->now, s->now);
+	lb_store(&veer_ct_v1, &veer_rnat_v1, p, s, state, 0, s->now);
 	return V_CONT;
 }
 
@@ -121,12 +183,25 @@ static __always_inline int lb_established(struct pkt *p, struct lb_state *s,
 		s->be = be_keepable(old_id, s->svc->id, p->flow.family);
 	if (s->be) {
 		s->be_id = old_id;
+		s->nat_port = ct->nat_port;
+		if (!be_full_nat(s->be)) {
+			snat_release_ct(&p->flow, ct);	/* backend no longer full NAT */
+			s->nat_port = 0;
+		} else if (!s->nat_port) {	/* backend turned full NAT */
+			if (lb_claim(p, s))
+				return lb_exhausted(p, s);
+			ct->nat_port = s->nat_port;
+		}
 	} else {
 		if (lb_repick(p, s, old_id))
 			return lb_no_backend(p, s);
 		rnat_forget(&veer_rnat_v1, &p->flow, old_id);
-		ct_store(&veer_ct_v1, &veer_rnat_v1, &p->flow, s->be_id, s->be,
-			 s->svc->id, ct->state, 0, ct->created_ns, s->now);
+		snat_release_ct(&p->flow, ct);
+		if (lb_claim(p, s)) {
+			bpf_map_delete_elem(&veer_ct_v1, &p->flow);
+			return lb_exhausted(p, s);
+		}
+		lb_store(&veer_ct_v1, &veer_rnat_v1, p, s, ct->state, 0, ct->created_ns);
 		ct = bpf_map_lookup_elem(&veer_ct_v1, &p->flow);
 		if (!ct)
 			return V_CONT;
@@ -153,6 +228,7 @@ static __always_inline int lb_half_open(struct pkt *p, struct lb_state *s,
 	if (v.svc_id == s->svc->id)
 		s->be = be_keepable(old_id, s->svc->id, p->flow.family);
 	s->be_id = old_id;
+	s->nat_port = v.nat_port;
 
 	if (syn) {
 		/* The client retransmits: the backend never answered. */
@@ -179,19 +255,33 @@ static __always_inline int lb_half_open(struct pkt *p, struct lb_state *s,
 			return lb_no_backend(p, s);
 		moved = 1;
 	}
+	if (moved) {
+		/* The old backend's port goes back; the new one gets its own. */
+		snat_release(&p->flow, old_id, v.nat_port);
+		s->nat_port = 0;
+	}
+	if (!be_full_nat(s->be) && s->nat_port) {
+		snat_release(&p->flow, s->be_id, s->nat_port);
+		s->nat_port = 0;
+	}
+	if (lb_claim(p, s)) {
+		rnat_forget(&veer_rnsyn_v1, &p->flow, old_id);
+		bpf_map_delete_elem(&veer_ctsyn_v1, &p->flow);
+		return lb_exhausted(p, s);
+	}
 	if (syn) {
 		if (moved)
 			rnat_forget(&veer_rnsyn_v1, &p->flow, old_id);
-		ct_store(&veer_ctsyn_v1, &veer_rnsyn_v1, &p->flow, s->be_id, s->be,
-			 s->svc->id, VEER_CT_SYN_SENT, v.syn_count, v.created_ns, s->now);
+		lb_store(&veer_ctsyn_v1, &veer_rnsyn_v1, p, s, VEER_CT_SYN_SENT, v.syn_count,
+			 v.created_ns);
 		return V_CONT;
 	}
 	/* The client's first non-SYN: the handshake is done, promote. */
 	rnat_forget(&veer_rnsyn_v1, &p->flow, old_id);
 	bpf_map_delete_elem(&veer_ctsyn_v1, &p->flow);
-	ct_store(&veer_ct_v1, &veer_rnat_v1, &p->flow, s->be_id, s->be, s->svc->id,
+	lb_store(&veer_ct_v1, &veer_rnat_v1, p, s,
 		 (p->tcp_flags & (TCP_FIN | TCP_RST)) ? VEER_CT_CLOSING : VEER_CT_ESTABLISHED,
-		 0, v.created_ns, s->now);
+		 0, v.created_ns);
 	return V_CONT;
 }
 
@@ -211,12 +301,17 @@ static __always_inline int lb_choose(void *ctx, enum vkind k, struct pkt *p,
 			return lb_established(p, s, ct);
 		/* A new SYN on a closed flow: the port is reused. */
 		rnat_forget(&veer_rnat_v1, &p->flow, ct->backend_id);
+		snat_release_ct(&p->flow, ct);
 		bpf_map_delete_elem(&veer_ct_v1, &p->flow);
+	} else if (ct) {
+		snat_release_ct(&p->flow, ct);	/* expired: its port goes back */
 	}
 	if (tcp) {
 		ct = bpf_map_lookup_elem(&veer_ctsyn_v1, &p->flow);
 		if (ct && !ct_expired(ct, s->now, s->cfg, udp_s))
 			return lb_half_open(p, s, ct);
+		if (ct)
+			snat_release_ct(&p->flow, ct);
 	}
 	return lb_new(ctx, k, p, s);
 }
@@ -253,9 +348,11 @@ static __always_inline int svc_packet(void *ctx, enum vkind k, struct pkt *p,
 		bs->packets++;
 		bs->bytes += p->len;
 	}
-	/* Full NAT and IPIP backends (VEER_BE_F_*) get their own rewrite
-	 * here in a later change; today every backend is plain DNAT. */
+	if (s.be->flags & VEER_BE_F_ENCAP_IPIP)
+		return encap_packet(ctx, k, p, s.be);
 	if (nat_rewrite(ctx, k, p, NAT_DST, &s.be->addr, s.be->port))
+		return V_DROP;
+	if (be_full_nat(s.be) && nat_rewrite(ctx, k, p, NAT_SRC, &s.be->snat, s.nat_port))
 		return V_DROP;
 	return fwd_packet(ctx, k, p, VEER_R_FWD);
 }

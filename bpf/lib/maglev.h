@@ -66,13 +66,13 @@ static __always_inline __u32 maglev_pick(const struct veer_svc *svc,
 					 __u32 perturb, __u32 skip_id,
 					 struct veer_backend **out)
 {
-	__u32 svc_id = svc->id, m = svc->table_size;
+	__u32 slot_key = VEER_MAGLEV_SLOT(svc->id, svc->flags), m = svc->table_size;
 	void *table;
 	int i;
 
 	if (!m)
 		return VEER_BACKEND_NONE;
-	table = bpf_map_lookup_elem(&veer_maglev_v1, &svc_id);
+	table = bpf_map_lookup_elem(&veer_maglev_v2, &slot_key);
 	if (!table)
 		return VEER_BACKEND_NONE;
 	for (i = 0; i < MAGLEV_TRIES; i++) {
@@ -84,7 +84,7 @@ static __always_inline __u32 maglev_pick(const struct veer_svc *svc,
 			return VEER_BACKEND_NONE;
 		if (*slot == skip_id)
 			continue;
-		be = be_takes_new(*slot, svc_id, f->family);
+		be = be_takes_new(*slot, svc->id, f->family);
 		if (be) {
 			*out = be;
 			return *slot;

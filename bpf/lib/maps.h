@@ -33,20 +33,22 @@ struct {
 	__type(value, struct veer_backend);
 } veer_be_v1 SEC(".maps");
 
-/* Maglev tables by service id; the inner array may be of any prime size
- * (BPF_F_INNER_MAP) so veerd swaps a whole table in one update. */
+/* Maglev tables, two per service (VEER_MAGLEV_SLOT): veerd fills the
+ * inactive one and flips the service's flag. The inner arrays may be of
+ * any prime size (BPF_F_INNER_MAP). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, VEER_MAX_SERVICES);
+	__uint(max_entries, 2 * VEER_MAX_SERVICES);
 	__type(key, __u32);
 	__array(values, struct {
 		__uint(type, BPF_MAP_TYPE_ARRAY);
 		__uint(max_entries, VEER_MAGLEV_DEFAULT_M);
-		__uint(map_flags, BPF_F_INNER_MAP);
+		/* mmap-able: veerd writes a 16381-slot table with one memcpy */
+		__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 		__type(key, __u32);
 		__type(value, __u32);
 	});
-} veer_maglev_v1 SEC(".maps");
+} veer_maglev_v2 SEC(".maps");
 
 /* Established TCP and UDP flows by client-side tuple (src=client, dst=VIP). */
 struct {
@@ -82,10 +84,12 @@ struct {
 	__type(value, struct veer_rnat);
 } veer_rnsyn_v1 SEC(".maps");
 
-/* Full NAT reverse entries by (backend, snat addr:port); used by the full
- * NAT backends of a later change, created now so the ABI is complete. */
+/* Full NAT port claims, by reply tuple (src = gateway, dst = snat addr:port):
+ * the allocator and the reverse entry at once (snat.h). A plain hash, not
+ * LRU: a live mapping is never evicted; the datapath and veerd's sweep
+ * (agent/snat_gc.c) delete entries whose flow ended. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VEER_RNAT_SIZE);
 	__type(key, struct veer_flow);
 	__type(value, struct veer_rnat);

@@ -4,6 +4,10 @@
  * answer to a forwarded SYN, veer_rnsyn_v1); the source becomes VIP:vport
  * again. The answer to a SYN promotes the flow (SYN-ACK) or is a passive
  * failure signal (RST).
+ *
+ * Replies to full-NAT flows arrive at the node's address and allocated
+ * port (src = gateway, dst = snat:nport) and are found in veer_snat_v1:
+ * the source becomes VIP:vport and the destination client:cport.
  */
 #ifndef VEER_BPF_REPLY_H
 #define VEER_BPF_REPLY_H
@@ -12,6 +16,7 @@
 #include "events.h"
 #include "fwd.h"
 #include "nat.h"
+#include "snat.h"
 
 /* The backend answered a forwarded SYN. */
 static __always_inline void reply_to_syn(struct pkt *p, const struct veer_rnat *rn)
@@ -69,6 +74,62 @@ static __always_inline void reply_closing(struct pkt *p, const struct veer_rnat 
 	}
 }
 
+/* The gateway answered a full-NAT flow's SYN: promote it, or (RST) the
+ * failure signal, and the port goes back. */
+static __always_inline void snat_reply_to_syn(struct pkt *p, const struct veer_rnat *rn,
+					      const struct veer_flow *cf)
+{
+	struct veer_ct *hs = bpf_map_lookup_elem(&veer_ctsyn_v1, cf);
+	struct veer_ct v;
+
+	if (!hs || hs->backend_id != rn->backend_id || hs->nat_port != p->flow.dport)
+		return;
+	if (p->tcp_flags & TCP_RST) {
+		emit_event(VEER_EV_RST_ON_SYN, cf, rn->backend_id, VEER_BACKEND_NONE, hs->svc_id);
+		be_count_fail(rn->backend_id);
+		bpf_map_delete_elem(&veer_ctsyn_v1, cf);
+		bpf_map_delete_elem(&veer_snat_v1, &p->flow);
+		return;
+	}
+	v = *hs;
+	v.state = VEER_CT_ESTABLISHED;
+	v.syn_count = 0;
+	v.last_seen_ns = bpf_ktime_get_ns();
+	bpf_map_update_elem(&veer_ct_v1, cf, &v, BPF_ANY);
+	bpf_map_delete_elem(&veer_ctsyn_v1, cf);
+}
+
+static __always_inline int snat_reply(void *ctx, enum vkind k, struct pkt *p,
+				      struct veer_rnat *found)
+{
+	struct veer_be_stats *bs;
+	struct veer_flow cf;
+	struct veer_rnat rn;
+
+	if (k == VK_XDP && l4_csum_looks_partial(ctx, k, p)) {
+		p->reason = VEER_R_XDP_DEFER_CSUM;
+		return V_PASS;
+	}
+	rn = *found;	/* the entry may be deleted below */
+	bs = be_stats(rn.backend_id);
+	if (bs) {
+		bs->reply_packets++;
+		bs->reply_bytes += p->len;
+	}
+	flow_of_rnat(&cf, &rn, p->flow.proto, p->flow.family);
+	if (p->flow.proto == IPPROTO_TCP) {
+		if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) ||
+		    (p->tcp_flags & TCP_RST))
+			snat_reply_to_syn(p, &rn, &cf);
+		if (p->tcp_flags & (TCP_FIN | TCP_RST))
+			reply_closing(p, &rn);
+	}
+	if (nat_rewrite(ctx, k, p, NAT_SRC, &rn.vip, rn.vport) ||
+	    nat_rewrite(ctx, k, p, NAT_DST, &rn.client, rn.cport))
+		return V_DROP;
+	return fwd_packet(ctx, k, p, VEER_R_FWD_REPLY);
+}
+
 static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
 {
 	int tcp = p->flow.proto == IPPROTO_TCP, half_open = 0;
@@ -83,6 +144,9 @@ static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
 		half_open = 1;
 	}
 	if (!found) {
+		found = snat_reply_lookup(&p->flow);
+		if (found)
+			return snat_reply(ctx, k, p, found);
 		p->reason = VEER_R_PASS_NOT_SERVICE;
 		return V_PASS;
 	}

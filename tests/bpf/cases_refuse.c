@@ -105,7 +105,7 @@ static void case_empty_slot(struct fx *f)
 static void case_no_table(struct fx *f)
 {
 	struct pspec in = to_vip(0, IPPROTO_TCP, F_SYN);
-	uint32_t id = SVC;
+	uint32_t id = VEER_MAGLEV_SLOT(SVC, 0);
 
 	setup_svc(f, 0, IPPROTO_TCP);
 	bpf_map_delete_elem(f->maglev, &id);

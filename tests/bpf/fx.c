@@ -122,7 +122,7 @@ void fx_backend_state(struct fx *f, uint32_t id, uint8_t state)
 
 void fx_table(struct fx *f, uint32_t svc_id, uint32_t m, const uint32_t *slots)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fx_maglev", 4, 4, m, &o);
 	uint32_t i;
 
@@ -132,7 +132,11 @@ void fx_table(struct fx *f, uint32_t svc_id, uint32_t m, const uint32_t *slots)
 	}
 	for (i = 0; i < m; i++)
 		must(f, bpf_map_update_elem(fd, &i, &slots[i], BPF_ANY), "fill table");
-	must(f, bpf_map_update_elem(f->maglev, &svc_id, &fd, BPF_ANY), "install table");
+	{
+		uint32_t key = VEER_MAGLEV_SLOT(svc_id, 0);	/* fixtures use table A */
+
+		must(f, bpf_map_update_elem(f->maglev, &key, &fd, BPF_ANY), "install table");
+	}
 	close(fd);
 }
 
@@ -378,6 +382,7 @@ void fx_reset(struct fx *f)
 	clear_hash(f->ctsyn, sizeof(struct veer_flow));
 	clear_hash(f->rnat, sizeof(struct veer_flow));
 	clear_hash(f->rnsyn, sizeof(struct veer_flow));
+	clear_hash(f->snat, sizeof(struct veer_flow));
 	clear_hash(f->ifc, 4);
 	clear_hash(f->tx, 4);
 	bpf_map_update_elem(f->cfg, &zero, &zc, BPF_ANY);
@@ -413,11 +418,12 @@ int fx_open(struct fx *f)
 	f->cfg = bpf_map__fd(skel->maps.veer_cfg_v1);
 	f->svc = bpf_map__fd(skel->maps.veer_svc_v1);
 	f->be = bpf_map__fd(skel->maps.veer_be_v1);
-	f->maglev = bpf_map__fd(skel->maps.veer_maglev_v1);
+	f->maglev = bpf_map__fd(skel->maps.veer_maglev_v2);
 	f->ct = bpf_map__fd(skel->maps.veer_ct_v1);
 	f->ctsyn = bpf_map__fd(skel->maps.veer_ctsyn_v1);
 	f->rnat = bpf_map__fd(skel->maps.veer_rnat_v1);
 	f->rnsyn = bpf_map__fd(skel->maps.veer_rnsyn_v1);
+	f->snat = bpf_map__fd(skel->maps.veer_snat_v1);
 	f->ifc = bpf_map__fd(skel->maps.veer_if_v1);
 	f->tx = bpf_map__fd(skel->maps.veer_tx_v1);
 	f->svcst = bpf_map__fd(skel->maps.veer_svcst_v1);

@@ -32,6 +32,7 @@ struct fx {
 	int prog_fd[2];
 	int cfg, svc, be, maglev, ct, ctsyn, rnat, rnsyn, ifc, tx;
 	int svcst, best, drops;
+	int snat;			/* veer_snat_v1 */
 	int ncpu;
 	void *ring;			/* struct ring_buffer * */
 	struct veer_event ev[FX_MAX_EVENTS];

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PKT_MAX 512
+#define PKT_MAX 2048
 
 enum pkt_csum {
 	PKT_CSUM_FULL = 0,	/* a correct full L4 checksum */

@@ -17,6 +17,7 @@ STATE=/sys/fs/bpf/veer-e2e-$T_ID
 SOCK=$WORK/veerd.sock
 PIDS=()
 NSES=()
+TEARDOWN=()			# "NS STATE_DIR" of extra veerds, torn down on exit
 VEERD_PID=
 _tap_n=0
 _tap_fail=0
@@ -45,8 +46,15 @@ cleanup() {
 	[ -x "$VEERD" ] && [ -e /run/netns/${P}node ] && \
 		in_net node "$VEERD" --teardown --state-dir "$STATE" >/dev/null 2>&1
 	rm -rf "$STATE" 2>/dev/null
+	local td
+	for td in "${TEARDOWN[@]}"; do
+		set -- $td
+		[ -x "$VEERD" ] && [ -e "/run/netns/$P$1" ] && \
+			in_net "$1" "$VEERD" --teardown --state-dir "$2" >/dev/null 2>&1
+		rm -rf "$2" 2>/dev/null
+	done
 	for ns in "${NSES[@]}"; do ip netns del "$P$ns" 2>/dev/null; done
-	rm -rf "$WORK"
+	[ -n "${KEEP_WORK:-}" ] && echo "# work dir kept: $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -109,16 +117,18 @@ topo_up() {
 	true
 }
 
-# start_nginx NS NAME PORT: answers every request with "NAME\n".
+# start_nginx NS NAME PORT [CONNS]: answers every request with "NAME\n";
+# CONNS: worker connections (default 1024).
 start_nginx() {
-	local ns=$1 name=$2 port=$3 dir=$WORK/nginx-$1-$3
+	local ns=$1 name=$2 port=$3 conns=${4:-1024} dir=$WORK/nginx-$1-$3
 	mkdir -p "$dir/logs" "$dir/tmp"
 	cat >"$dir/nginx.conf" <<NGX
 daemon off;
 worker_processes 1;
+worker_rlimit_nofile $((conns * 2 + 64));
 pid $dir/nginx.pid;
 error_log $dir/logs/error.log;
-events { worker_connections 1024; }
+events { worker_connections $conns; }
 http {
 	access_log off;
 	client_body_temp_path $dir/tmp;
@@ -164,6 +174,7 @@ wait_port() {	# wait_port NS ADDR PORT: up to 5 s
 # start_veerd CONFIG [args]: runs in the node namespace; waits for its admin socket.
 start_veerd() {
 	local cfg=$1 i; shift
+	rm -f "$SOCK"	# a killed veerd leaves its socket: wait for the new one
 	nsenter --net=/run/netns/"${P}node" "$VEERD" --config "$cfg" --state-dir "$STATE" "$@" \
 		>>"$WORK/veerd.log" 2>&1 &
 	VEERD_PID=$!

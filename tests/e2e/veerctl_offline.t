@@ -103,8 +103,8 @@ mkmap veer_drop_v1 percpu_array 4 8 25
 mkmap veer_svcmeta_v1 array 4 112 64
 mkmap veer_health_v1 array 4 96 64
 bpftool map create "$BPF/mg_web" type array key 4 value 4 entries 13 name veer_mg_web
-bpftool map create "$STATE/veer_maglev_v1" type array_of_maps key 4 value 4 entries 64 \
-	name veer_maglev_v1 inner_map pinned "$BPF/mg_web"
+bpftool map create "$STATE/veer_maglev_v2" type array_of_maps key 4 value 4 entries 128 \
+	name veer_maglev_v2 inner_map pinned "$BPF/mg_web"
 
 # The entries, packed by ctypes with C's alignment (struct layouts of
 # include/veer_abi.h) and written with bpftool.
@@ -174,7 +174,7 @@ update("veer_drop_v1", u32b(2), hexb(u64(70)))
 # Maglev: backend 1 holds 4 slots, backend 2 8, one slot empty.
 for slot, bid in enumerate([1] * 4 + [2] * 8 + [0xffffffff]):
     update("mg_web", u32b(slot), u32b(bid), where=bpf)
-subprocess.run(["bpftool", "map", "update", "pinned", f"{state}/veer_maglev_v1", "key"] + u32b(1) +
+subprocess.run(["bpftool", "map", "update", "pinned", f"{state}/veer_maglev_v2", "key"] + u32b(2) +  # VEER_MAGLEV_SLOT(1, 0)
                ["value", "pinned", f"{bpf}/mg_web"], check=True)
 # Flows: two established (backends 1, 2), one half-open (backend 1).
 flows = [("veer_ct_v1", "veer_rnat_v1", "192.168.1.10", 40000, 1, "10.1.0.1", 2),

@@ -480,6 +480,53 @@ static void test_stop_other_probe_in_flight(void **state)
 	close(s);
 }
 
+/* probe_now: an attempt at once, outside a schedule an hour long; none
+ * while one is in flight (a silent HTTP server keeps it there); none once
+ * stopped. */
+static void test_probe_now(void **state)
+{
+	struct cfg_probe c = probe_cfg(PROBE_TCP), ch = probe_cfg(PROBE_HTTP);
+	uint16_t port, sport;
+	int fd = srv_bind("127.0.0.1", 0, SOCK_STREAM, &port);	/* refuses */
+	int s = srv_listen("127.0.0.1", 0, 16, &sport);		/* never answers HTTP */
+	struct probe_target t = target("127.0.0.1", port, &c), th = target("127.0.0.1", sport, &ch);
+	struct tally n = { 0 };
+	struct probe *pr;
+	uint64_t t0;
+
+	(void)state;
+	assert_true(fd >= 0 && s >= 0);
+	c.interval_ms = 3600000;
+	pr = probe_start(fx.prober, &t, tally_result, &n);
+	assert_non_null(pr);
+	t0 = srv_now_ms();
+	assert_true(probe_now(pr));
+	run_until_done(&n.n, 1, 1000);
+	assert_int_equal(n.n, 1);
+	assert_int_equal(n.n_ok, 0);
+	print_message("  refused, reported %llu ms after probe_now\n",
+		      (unsigned long long)(srv_now_ms() - t0));
+	if (!fx.slow)
+		assert_true(srv_now_ms() - t0 < 200);
+	assert_true(probe_now(pr));	/* again: the schedule is not in the way */
+	run_until_done(&n.n, 2, 1000);
+	assert_int_equal(n.n, 2);
+	probe_stop(pr);
+	assert_false(probe_now(NULL));
+
+	ch.interval_ms = 3600000;
+	ch.timeout_ms = 300;
+	n = (struct tally){ 0 };
+	pr = probe_start(fx.prober, &th, tally_result, &n);
+	assert_true(probe_now(pr));
+	assert_false(probe_now(pr));	/* in flight: its report is the answer */
+	run_until_done(&n.n, 1, 2000);
+	assert_int_equal(n.n, 1);
+	probe_stop(pr);
+	close(fd);
+	close(s);
+}
+
 /* Freeing a prober with probes of every kind in flight leaks nothing. */
 static void test_prober_free_with_probes_in_flight(void **state)
 {
@@ -760,6 +807,7 @@ int main(void)
 		cmocka_unit_test(test_dns_timeout),
 		cmocka_unit_test(test_dns_killed_server),
 		cmocka_unit_test(test_stop_other_probe_in_flight),
+		cmocka_unit_test(test_probe_now),
 		cmocka_unit_test(test_prober_free_with_probes_in_flight),
 		cmocka_unit_test(test_rejects_bad_targets),
 		cmocka_unit_test(test_schedule_1000_tcp_targets),

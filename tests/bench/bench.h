@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Datapath benchmark helpers (tests/bench/lib/): a namespace with a routed
+ * veth so FIB lookups succeed, the loaded datapath with a full-size
+ * conntrack, map filling at scale, and the per-CPU counters that prove
+ * every timed iteration took the path it was meant to.
+ */
+#ifndef VEER_BENCH_H
+#define VEER_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "veer_abi.h"
+
+/* Addresses (all inside the benchmark's own network namespace). */
+#define B_VIP      "10.200.100.1"	/* the measured service */
+#define B_CLIENT   "10.200.1.10"
+#define B_OTHER    "10.99.0.1"		/* not a service */
+#define B_VPORT    80
+#define B_UDPPORT  53
+#define B_BPORT    8080
+#define B_SVC      1			/* measured service id */
+#define B_BE_SELF  2001			/* backend = the VIP itself, see bpf_bench.c */
+#define B_FILL_BE0 3000			/* first backend id of the filler services */
+#define B_M        16381		/* measured service's Maglev size */
+#define B_FILL_M   251			/* filler services' Maglev size */
+#define B_CT_FILL  1000000		/* conntrack entries pre-filled */
+#define B_FILLERS  9999			/* filler services: 10 000 with the measured one */
+
+struct bench {
+	int xdp, tc;			/* program fds */
+	int xdp_empty, tc_empty;	/* the floor: return PASS / OK */
+	int cfg, svc, be, maglev, ct, rnat, svcst, drops, ifc, tx;
+	int ncpu;
+	uint32_t in_ifindex;		/* packets "arrive" here */
+	uint32_t out_ifindex;		/* the route to backends and VIPs */
+	uint32_t n_fill;		/* filler services installed */
+	uint32_t inner_flags;		/* map flags of a Maglev inner table */
+};
+
+/* Enter a new network namespace and build the routed veth. */
+int bench_netns(struct bench *b);
+/* Load the datapath (conntrack 1M) and the two empty programs. */
+int bench_load(struct bench *b);
+void bench_unload(struct bench *b);
+
+/* The measured service (id B_SVC, proto) with n backends 1..n and a
+ * Maglev table over them, plus the backend B_BE_SELF (the VIP itself). */
+int bench_measured_svc(struct bench *b, uint8_t proto, uint32_t n_be);
+/* Filler services 2..B_FILLERS+1 (VIPs in 10.202/16, M=B_FILL_M, one
+ * backend each). */
+int bench_fill_services(struct bench *b);
+/* Pre-fill conntrack and reverse NAT with B_CT_FILL flows of the fillers. */
+int bench_fill_ct(struct bench *b);
+/* A conntrack entry for one flow of the measured service, on B_BE_SELF. */
+int bench_put_flow(struct bench *b, const struct veer_flow *f, uint8_t state);
+
+/* Counters summed over CPUs. */
+void bench_reasons(struct bench *b, uint64_t *out /* [VEER_R__COUNT] */);
+struct veer_svc_stats bench_svc_stats(struct bench *b, uint32_t id);
+
+uint64_t bench_now_ns(void);
+void bench_addr(const char *txt, struct veer_addr *a);
+
+#endif

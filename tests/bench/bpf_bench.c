@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Datapath cost per packet, from the duration bpf_prog_test_run_opts
+ * reports, for the XDP and the tc program, with 1/100/1000 backends and
+ * 1/10 000 services over a conntrack pre-filled with 1M flows. Packets are
+ * routed (FIB lookups succeed), so service packets take the whole
+ * forwarding path: XDP redirect, tc redirect_neigh.
+ *
+ * Every figure is proved: the per-CPU reason counters (and the service's
+ * new_flows / packets) must have advanced by exactly the number of timed
+ * runs, or the figure is printed as VOID.
+ *
+ * test_run reuses one buffer across `repeat`, so a packet the program
+ * rewrites is seen rewritten by the next iteration:
+ *  - established TCP/UDP: the flow's backend is the VIP itself (B_BE_SELF),
+ *    so the DNAT writes the same address and port back and the next
+ *    iteration is the same established flow, doing the same work. Only the
+ *    TTL drops by one per iteration: runs of 250 from TTL 255.
+ *  - non-service packets are not changed.
+ *  - a new flow cannot stay new in place (its tuple is in conntrack after
+ *    one run, and with one service no rewrite can produce another flow of
+ *    it), so new flows run with repeat=1 over N distinct prebuilt SYNs and
+ *    the mean of the kernel-reported durations is taken; its floor is
+ *    measured the same way.
+ * The floor is an empty program (return PASS) run exactly like each case.
+ *
+ *   bpf_bench [-b BASELINE]   BASELINE: "new|est|nonsvc|udp NS" lines, the
+ *                             per-packet cost of nftables DNAT measured by
+ *                             e2e_vs_nftables.sh; printed as a ratio.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bench.h"
+#include "pkt.h"
+
+#define REPEAT    250		/* iterations per call: TTL 255 lasts that long */
+#define CALLS     2000		/* calls per repeat-mode figure */
+#define N_NEW     20000		/* distinct SYNs per new-flow figure */
+#define WARMUP    200
+
+enum bcase { BC_NEW, BC_EST, BC_NONSVC, BC_NONSVC_PORT, BC_UDP, BC__COUNT };
+
+static const char *case_name[BC__COUNT] = {
+	"new TCP flow (SYN)", "established TCP", "non-service", "non-service, svc port",
+	"established UDP",
+};
+static const char *case_key[BC__COUNT] = { "new", "est", "nonsvc", "nonsvc", "udp" };
+
+struct fig {
+	double ns, floor;
+	int ok;
+};
+
+struct row {
+	enum bcase c;
+	uint32_t backends, services;
+	struct fig f[2];	/* XDP, tc */
+};
+
+static struct row rows[64];
+static int nrows;
+static uint32_t flow_seq;	/* new flows never repeat across figures */
+
+static int run_once(struct bench *b, int fd, int tc, const uint8_t *pkt, size_t len,
+		    uint32_t repeat, uint32_t *dur, uint32_t *retval)
+{
+	struct __sk_buff skb;
+	struct xdp_md xdp;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len,
+		    .repeat = repeat);
+
+	if (tc) {
+		memset(&skb, 0, sizeof(skb));
+		skb.ifindex = b->in_ifindex;
+		skb.ingress_ifindex = b->in_ifindex;
+		o.ctx_in = &skb;
+		o.ctx_size_in = sizeof(skb);
+	} else {
+		memset(&xdp, 0, sizeof(xdp));
+		xdp.ingress_ifindex = b->in_ifindex;
+		xdp.data_end = len;	/* the kernel takes the frame's end from here */
+		o.ctx_in = &xdp;
+		o.ctx_size_in = sizeof(xdp);
+	}
+	if (bpf_prog_test_run_opts(fd, &o)) {
+		fprintf(stderr, "test_run: %s\n", strerror(errno));
+		return -1;
+	}
+	*dur = o.duration;
+	*retval = o.retval;
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median over CALLS calls of `repeat` iterations; -1 on error or when a
+ * call's verdict differs from want_ret. */
+static double time_repeat(struct bench *b, int fd, int tc, const uint8_t *pkt, size_t len,
+			  uint32_t want_ret, int *bad)
+{
+	static uint32_t d[CALLS];
+	uint32_t r, i;
+
+	for (i = 0; i < CALLS; i++) {
+		if (run_once(b, fd, tc, pkt, len, REPEAT, &d[i], &r))
+			return -1;
+		if (r != want_ret)
+			*bad = 1;
+	}
+	qsort(d, CALLS, sizeof(d[0]), cmp_u32);
+	return d[CALLS / 2];
+}
+
+/* Mean over n packets run once each. */
+static double time_each(struct bench *b, int fd, int tc, uint8_t (*pkts)[128],
+			const size_t *lens, uint32_t n, uint32_t want_ret, int *bad)
+{
+	uint64_t sum = 0;
+	uint32_t d, r, i;
+
+	for (i = 0; i < n; i++) {
+		if (run_once(b, fd, tc, pkts[i], lens[i], 1, &d, &r))
+			return -1;
+		if (r != want_ret)
+			*bad = 1;
+		sum += d;
+	}
+	return (double)sum / n;
+}
+
+static struct pspec spec_of(enum bcase c)
+{
+	struct pspec s = {
+		.proto = IPPROTO_TCP, .src = B_CLIENT, .dst = B_VIP, .sport = 40000,
+		.dport = B_VPORT, .flags = F_ACK, .seq = 1000, .ack = 5000,
+		.window = 64240, .ttl = 255,
+	};
+	static const uint8_t payload[32];
+
+	if (c == BC_NONSVC) {
+		s.dst = B_OTHER;
+		s.dport = 22;
+	} else if (c == BC_NONSVC_PORT) {
+		s.dst = B_OTHER;
+	} else if (c == BC_UDP) {
+		s.proto = IPPROTO_UDP;
+		s.dport = B_UDPPORT;
+		s.payload = payload;
+		s.payload_len = sizeof(payload);
+	}
+	return s;
+}
+
+/* N distinct SYNs from 10.128.0.0 + seq. */
+static void build_syns(uint8_t (*pkts)[128], size_t *lens, uint32_t n)
+{
+	char src[INET_ADDRSTRLEN];
+	uint32_t i;
+
+	for (i = 0; i < n; i++, flow_seq++) {
+		struct in_addr a = { .s_addr = htonl(0x0a800000 + flow_seq) };
+		struct pspec s = spec_of(BC_EST);
+
+		inet_ntop(AF_INET, &a, src, sizeof(src));
+		s.src = src;
+		s.sport = 1024 + flow_seq % 60000;
+		s.flags = F_SYN;
+		s.ack = 0;
+		s.ttl = 64;
+		lens[i] = pkt_build(&s, pkts[i]);
+	}
+}
+
+static uint64_t verdict_sum(const uint64_t *r)
+{
+	uint64_t s = 0;
+	int i;
+
+	for (i = 0; i < VEER_R__COUNT; i++)
+		if (i != VEER_R_REPICK && i != VEER_R_EVENTS_LOST)
+			s += r[i];
+	return s;
+}
+
+/* One figure: case c on one program; proves the counters. */
+static struct fig measure(struct bench *b, enum bcase c, int tc)
+{
+	static uint8_t pkts[N_NEW][128];
+	static size_t lens[N_NEW];
+	uint64_t r0[VEER_R__COUNT], r1[VEER_R__COUNT], runs;
+	uint32_t want_ret, fwd_ret = tc ? 7 /* TC_ACT_REDIRECT */ : XDP_REDIRECT;
+	uint32_t pass_ret = tc ? 0 : XDP_PASS;
+	int fd = tc ? b->tc : b->xdp, efd = tc ? b->tc_empty : b->xdp_empty, bad = 0;
+	int reason = VEER_R_FWD;
+	struct veer_svc_stats s0, s1;
+	struct fig f = { -1, -1, 0 };
+	struct pspec s = spec_of(c);
+	uint8_t pkt[128];
+	size_t len = pkt_build(&s, pkt);
+	uint32_t d, r, i;
+
+	want_ret = fwd_ret;
+	if (c == BC_NONSVC || c == BC_NONSVC_PORT) {
+		want_ret = pass_ret;
+		reason = VEER_R_PASS_NOT_SERVICE;
+	}
+	if (c == BC_EST || c == BC_UDP) {
+		struct veer_flow fl;
+
+		memset(&fl, 0, sizeof(fl));
+		bench_addr(s.src, &fl.src);
+		bench_addr(s.dst, &fl.dst);
+		fl.sport = htons(s.sport);
+		fl.dport = htons(s.dport);
+		fl.proto = s.proto;
+		fl.family = VEER_AF_INET;
+		if (bench_put_flow(b, &fl, c == BC_UDP ? VEER_CT_UDP : VEER_CT_ESTABLISHED))
+			return f;
+	}
+	if (c == BC_NEW) {
+		build_syns(pkts, lens, WARMUP);
+		time_each(b, fd, tc, pkts, lens, WARMUP, want_ret, &bad);
+		build_syns(pkts, lens, N_NEW);
+		f.floor = time_each(b, efd, tc, pkts, lens, N_NEW, pass_ret, &bad);
+	} else {
+		for (i = 0; i < WARMUP; i++)
+			run_once(b, fd, tc, pkt, len, REPEAT, &d, &r);
+		f.floor = time_repeat(b, efd, tc, pkt, len, pass_ret, &bad);
+	}
+	bad = 0;
+	bench_reasons(b, r0);
+	s0 = bench_svc_stats(b, B_SVC);
+	if (c == BC_NEW) {
+		f.ns = time_each(b, fd, tc, pkts, lens, N_NEW, want_ret, &bad);
+		runs = N_NEW;
+	} else {
+		f.ns = time_repeat(b, fd, tc, pkt, len, want_ret, &bad);
+		runs = (uint64_t)CALLS * REPEAT;
+	}
+	bench_reasons(b, r1);
+	s1 = bench_svc_stats(b, B_SVC);
+	f.ok = !bad && f.ns >= 0 && r1[reason] - r0[reason] == runs &&
+	       verdict_sum(r1) - verdict_sum(r0) == runs;
+	if (c == BC_NEW)
+		f.ok = f.ok && s1.new_flows - s0.new_flows == runs;
+	else if (c == BC_EST || c == BC_UDP)
+		f.ok = f.ok && s1.new_flows == s0.new_flows && s1.packets - s0.packets == runs;
+	else
+		f.ok = f.ok && s1.packets == s0.packets;
+	if (!f.ok)
+		fprintf(stderr, "# %s (%s): counters do not prove every run "
+			"(reason %d +%llu, all verdicts +%llu, new_flows +%llu, want %llu)\n",
+			case_name[c], tc ? "tc" : "xdp",
+			reason, (unsigned long long)(r1[reason] - r0[reason]),
+			(unsigned long long)(verdict_sum(r1) - verdict_sum(r0)),
+			(unsigned long long)(s1.new_flows - s0.new_flows),
+			(unsigned long long)runs);
+	for (i = 0; !f.ok && i < VEER_R__COUNT; i++)
+		if (r1[i] != r0[i])
+			fprintf(stderr, "#   reason %u counted %llu\n", i,
+				(unsigned long long)(r1[i] - r0[i]));
+	return f;
+}
+
+static int measure_config(struct bench *b, uint32_t n_be, uint32_t n_svc)
+{
+	static const enum bcase tcp_cases[] = { BC_NEW, BC_EST, BC_NONSVC, BC_NONSVC_PORT };
+	size_t i;
+	int p;
+
+	if (bench_measured_svc(b, IPPROTO_TCP, n_be))
+		return -1;
+	for (i = 0; i <= sizeof(tcp_cases) / sizeof(tcp_cases[0]); i++) {
+		struct row *rw = &rows[nrows++];
+
+		if (i == sizeof(tcp_cases) / sizeof(tcp_cases[0])) {
+			if (bench_measured_svc(b, IPPROTO_UDP, n_be))
+				return -1;
+			rw->c = BC_UDP;
+		} else {
+			rw->c = tcp_cases[i];
+		}
+		rw->backends = n_be;
+		rw->services = n_svc;
+		for (p = 0; p < 2; p++)
+			rw->f[p] = measure(b, rw->c, p);
+	}
+	return 0;
+}
+
+static double baseline[BC__COUNT];
+
+static void read_baseline(const char *path)
+{
+	char key[32];
+	double v;
+	FILE *fp = fopen(path, "r");
+	int c;
+
+	if (!fp) {
+		fprintf(stderr, "# no baseline %s: %s\n", path, strerror(errno));
+		return;
+	}
+	while (fscanf(fp, "%31s %lf", key, &v) == 2)
+		for (c = 0; c < BC__COUNT; c++)
+			if (!strcmp(key, case_key[c]))
+				baseline[c] = v;
+	fclose(fp);
+}
+
+static void print_ns(const struct fig *f, int net)
+{
+	if (!f->ok)
+		printf(" %7s", "VOID");
+	else
+		printf(" %7.1f", net ? f->ns - f->floor : f->ns);
+}
+
+static void print_table(void)
+{
+	int i, p;
+
+	printf("\n%-22s %8s %8s %7s %7s %7s %7s %7s %7s %8s %9s\n", "case", "backends",
+	       "services", "XDP", "tc", "XDPnet", "tcnet", "XDPfl", "tcfl", "verified",
+	       "XDP/nft");
+	for (i = 0; i < nrows; i++) {
+		struct row *rw = &rows[i];
+
+		printf("%-22s %8u %8u", case_name[rw->c], rw->backends, rw->services);
+		print_ns(&rw->f[0], 0);
+		print_ns(&rw->f[1], 0);
+		print_ns(&rw->f[0], 1);
+		print_ns(&rw->f[1], 1);
+		for (p = 0; p < 2; p++)
+			printf(" %7.1f", rw->f[p].floor);
+		printf(" %8s", rw->f[0].ok && rw->f[1].ok ? "yes" : "NO");
+		if (baseline[rw->c] > 0 && rw->f[0].ok)
+			printf(" %9.3f", (rw->f[0].ns - rw->f[0].floor) / baseline[rw->c]);
+		else
+			printf(" %9s", "-");
+		printf("\n");
+	}
+	printf("\nns per packet from the kernel's test_run duration; net = minus the floor "
+	       "(an empty program\nrun the same way: repeat=%d for repeat-mode cases, "
+	       "repeat=1 for new flows, %d distinct SYNs).\n"
+	       "Repeat-mode figures are the median of %d calls of %d iterations. "
+	       "XDP/nft: XDP net ns over\nthe added per-packet cost of nftables DNAT "
+	       "(e2e_vs_nftables.sh, real packets).\n", REPEAT, N_NEW, CALLS, REPEAT);
+}
+
+int main(int argc, char **argv)
+{
+	static const uint32_t backends[] = { 1, 100, 1000 };
+	struct bench b;
+	uint64_t t0;
+	int opt, ok = 1;
+	size_t i;
+
+	memset(&b, 0, sizeof(b));
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((opt = getopt(argc, argv, "b:h")) != -1) {
+		if (opt == 'b') {
+			read_baseline(optarg);
+		} else {
+			fprintf(stderr, "usage: %s [-b nft_baseline_file]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (bench_netns(&b) || bench_load(&b))
+		return 1;
+	t0 = bench_now_ns();
+	if (bench_fill_ct(&b))
+		return 1;
+	printf("# conntrack and reverse NAT pre-filled with %u flows each in %.1f s\n",
+	       B_CT_FILL, (bench_now_ns() - t0) / 1e9);
+	for (i = 0; i < 3 && ok; i++)
+		ok = !measure_config(&b, backends[i], 1);
+	t0 = bench_now_ns();
+	if (ok && bench_fill_services(&b))
+		ok = 0;
+	printf("# %u filler services installed in %.1f s\n", B_FILLERS, (bench_now_ns() - t0) / 1e9);
+	for (i = 0; i < 3 && ok; i++)
+		ok = !measure_config(&b, backends[i], 1 + B_FILLERS);
+	print_table();
+	bench_unload(&b);
+	for (i = 0; i < (size_t)nrows; i++)
+		if (!rows[i].f[0].ok || !rows[i].f[1].ok)
+			ok = 0;
+	return ok ? 0 : 1;
+}
