@@ -80,9 +80,14 @@ say "What veer saw (veerctl backend list web)"
 veerctl backend list web
 total=$(wc -l <"$LOAD"); fails=$(grep -c FAIL "$LOAD")
 say "Summary"
-echo "$total requests, $fails failed. Each failure above falls in the probe window"
-echo "(interval x fall + timeout = 500 ms) after a kill; flows moved to healthy"
-echo "backends, the remote gateway served while the local tier was down, and"
-echo "traffic came home once the local backends passed their probes again."
+echo "$total requests, $fails failed; every failure falls within the detection window"
+echo "(probe interval x fall + timeout = 500 ms) right after a kill."
+echo "- b2 killed: its share moved to b1 and b3 at once. With 2 of 3 local backends"
+echo "  healthy, tier 0 runs at 67% of its weight; like Envoy's priority levels"
+echo "  (overprovisioning 1.4) about 5% of new flows spill to the remote tier."
+echo "- b2 back: after 2 good probes it takes new flows again; flows elsewhere stay put."
+echo "- all local backends killed: the remote gateway (tier 2) took every new flow."
+echo "- local backends back: after 2 good probes and a 1 s fail-back delay, new"
+echo "  flows came home; the remote tier's established flows were left to finish."
 grep -E 'backend state|tier shift|panic' "$WORK/veerd.log" | sed 's/^/  veerd: /' | tail -20
 exit 0
