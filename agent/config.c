@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Public entry points of the config: load (read, parse YAML, walk,
- * validate), free, defaults, and the scalar helpers shared with veerctl.
+ * Public entry points of the config: load (read, stream the YAML events
+ * through the walk, validate), free, defaults, and the scalar helpers
+ * shared with veerctl.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +18,8 @@ int cfg_fail(struct cfg_ctx *ctx, int line, const char *field, const char *fmt, 
 	char msg[512];
 	va_list ap;
 
+	if (ctx->yaml_failed)
+		return -1;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -212,57 +215,20 @@ const char *cfg_format_addr(const struct veer_addr *a, uint8_t family, char *buf
 	return buf;
 }
 
-/* libyaml's own words, at its line; reader errors only give an offset. */
-static void syntax_error(struct cfg_ctx *ctx, const yaml_parser_t *parser,
-			 const char *text, size_t len)
+/* Syntax and composer errors first, then the walk's, then validation's:
+ * the order a whole-document load would report them in. */
+static struct veer_cfg *build_config(struct cfg_ctx *ctx)
 {
-	int line = (int)parser->problem_mark.line + 1;
-	const char *problem = parser->problem ? parser->problem : "out of memory";
-
-	if (parser->error == YAML_READER_ERROR) {
-		line = 1;
-		for (size_t i = 0; i < parser->problem_offset && i < len; i++)
-			line += text[i] == '\n';
-	}
-	if (parser->context)
-		cfg_fail(ctx, line, "yaml", "%s (%s at line %d)", problem, parser->context,
-			 (int)parser->context_mark.line + 1);
-	else
-		cfg_fail(ctx, line, "yaml", "%s", problem);
-}
-
-/* A second document would be silently ignored: refuse it instead. */
-static int only_one_document(struct cfg_ctx *ctx, yaml_parser_t *parser,
-			     const char *text, size_t len)
-{
-	yaml_document_t next;
-	yaml_node_t *root;
-	int rc = 0;
-
-	if (!yaml_parser_load(parser, &next)) {
-		syntax_error(ctx, parser, text, len);
-		return -1;
-	}
-	root = yaml_document_get_root_node(&next);
-	if (root)
-		rc = cfg_fail(ctx, cfg_node_line(root), "document",
-			      "more than one YAML document; only one is read");
-	yaml_document_delete(&next);
-	return rc;
-}
-
-static struct veer_cfg *build_config(struct cfg_ctx *ctx, yaml_parser_t *parser,
-				     const char *text, size_t len)
-{
-	yaml_node_t *root = yaml_document_get_root_node(ctx->doc);
 	struct veer_cfg *cfg;
+	struct cfg_ev root;
+	int rc = cfg_cursor_begin(ctx->cur, &root);
 
-	if (!root) {
+	if (rc < 0)
+		return NULL;
+	if (rc == 0) {
 		cfg_fail(ctx, 1, "document", "no YAML document: the file is empty or only comments");
 		return NULL;
 	}
-	if (only_one_document(ctx, parser, text, len))
-		return NULL;
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg) {
 		cfg_fail(ctx, 1, "document", "out of memory");
@@ -270,7 +236,9 @@ static struct veer_cfg *build_config(struct cfg_ctx *ctx, yaml_parser_t *parser,
 	}
 	snprintf(cfg->file, sizeof(cfg->file), "%s", ctx->file);
 	cfg_node_defaults(&cfg->node);
-	if (cfg_parse_document(ctx, root, cfg) || cfg_validate(ctx, cfg)) {
+	rc = cfg_parse_document(ctx, &root, cfg);
+	/* Read on even after an error: a later syntax error outranks it. */
+	if (cfg_cursor_finish(ctx->cur) || rc || cfg_validate(ctx, cfg)) {
 		cfg_free(cfg);
 		return NULL;
 	}
@@ -281,25 +249,16 @@ static struct veer_cfg *load_buffer(const char *name, const char *text, size_t l
 				    char *err, size_t errlen)
 {
 	struct cfg_ctx ctx = { .file = name, .err = err, .errlen = errlen };
-	struct veer_cfg *cfg = NULL;
-	yaml_parser_t parser;
-	yaml_document_t doc;
+	struct veer_cfg *cfg;
 
 	if (err && errlen)
 		err[0] = '\0';
-	if (!yaml_parser_initialize(&parser)) {
+	if (!cfg_cursor_new(&ctx, text, len)) {
 		cfg_fail(&ctx, 1, "yaml", "out of memory");
 		return NULL;
 	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		syntax_error(&ctx, &parser, text, len);
-	} else {
-		ctx.doc = &doc;
-		cfg = build_config(&ctx, &parser, text, len);
-		yaml_document_delete(&doc);
-	}
-	yaml_parser_delete(&parser);
+	cfg = build_config(&ctx);
+	cfg_cursor_free(ctx.cur);
 	return cfg;
 }
 

@@ -31,7 +31,7 @@ int dp_maps_from_skel(struct veer_bpf *skel, struct dp_maps *m, char *err, size_
 		{ &m->svc_stat, VEER_MAP_SVC_STAT }, { &m->be_stat, VEER_MAP_BE_STAT },
 		{ &m->drops, VEER_MAP_DROPS }, { &m->events, VEER_MAP_EVENTS },
 		{ &m->meta, VEER_MAP_SVC_META }, { &m->health, VEER_MAP_HEALTH },
-		{ &m->snat, VEER_MAP_SNAT },
+		{ &m->snat, VEER_MAP_SNAT }, { &m->ports, VEER_MAP_PORTS },
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -40,6 +40,31 @@ int dp_maps_from_skel(struct veer_bpf *skel, struct dp_maps *m, char *err, size_
 			return *all[i].fd;
 	}
 	return 0;
+}
+
+int dp_port_set(const struct dp_maps *m, uint16_t port, int backend)
+{
+	struct veer_ports *pf = calloc(1, sizeof(*pf));
+	__u64 *w;
+	uint32_t zero = 0;
+	int ret = 0;
+
+	if (!pf)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->ports, &zero, pf)) {
+		ret = -errno;
+		goto out;
+	}
+	w = backend ? &pf->be_sport[VEER_PORT_WORD(port)] : &pf->svc_dport[VEER_PORT_WORD(port)];
+	if (pf->enabled && (*w & VEER_PORT_BIT(port)))
+		goto out;	/* nothing to write */
+	*w |= VEER_PORT_BIT(port);
+	pf->enabled = 1;
+	if (bpf_map_update_elem(m->ports, &zero, pf, BPF_ANY))
+		ret = -errno;
+out:
+	free(pf);
+	return ret;
 }
 
 static uint32_t *slot_indexes(uint32_t m)

@@ -12,6 +12,7 @@ struct dp_maps {
 	int cfg, svc, be, maglev, ct, ctsyn, rnat, rnsyn, ifaces, tx;
 	int svc_stat, be_stat, drops, events, meta, health;
 	int snat;		/* full NAT port claims (snat_gc.c) */
+	int ports;		/* prefilter bits (dp_port_set) */
 };
 
 int dp_maps_from_skel(struct veer_bpf *skel, struct dp_maps *m, char *err, size_t errlen);
@@ -29,6 +30,13 @@ int dp_table_write(int fd, uint32_t m, const uint32_t *table);
 int dp_tables_install(const struct dp_maps *m, const uint32_t *keys, const int *fds, uint32_t n);
 /* Remove both tables of a service. */
 int dp_table_remove(const struct dp_maps *m, uint32_t svc_id);
+
+/* Set port's bit (host order) in the datapath's prefilter, as a service
+ * port or (backend) as a backend's port, and turn the filter on. Call it
+ * before writing the service or backend: a packet whose bits are clear
+ * is never looked up. Bits are never cleared while veerd runs (a stale
+ * bit only costs a lookup). Returns 0 or -errno. */
+int dp_port_set(const struct dp_maps *m, uint16_t port, int backend);
 
 /* Delete every conntrack and reverse-NAT entry of a service, or of one
  * backend (VEER_BACKEND_NONE: all backends of svc_id). Returns entries removed. */

@@ -126,12 +126,19 @@ static void write_backends(struct agent *a, struct agent_service *s,
 	struct veer_backend *vals = malloc((s->n_be ? s->n_be : 1) * sizeof(*vals));
 	uint32_t *keys = malloc((s->n_be ? s->n_be : 1) * sizeof(*keys)), n = 0;
 	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+	int last_port = -1;
 
 	for (size_t i = 0; i < s->n_be && keys && vals; i++) {
 		uint8_t st = datapath_state(s, s->be[i], d);
 
 		if ((st == VEER_BE_DOWN) != down || st == s->be[i]->dp_state)
 			continue;
+		/* Replies come from this port: the prefilter must know it
+		 * before the backend is written (one write per distinct port). */
+		if (s->be[i]->cfg.port != last_port &&
+		    dp_port_set(&a->maps, s->be[i]->cfg.port, 1))
+			pr_err("prefilter write failed", "service=%s errno=%d", s->cfg.name, errno);
+		last_port = s->be[i]->cfg.port;
 		backend_value(a, s->be[i], st, &vals[n]);
 		keys[n++] = s->be[i]->id;
 		s->be[i]->dp_state = st;
@@ -176,7 +183,10 @@ static int write_service(struct agent *a, struct agent_service *s)
 		.flags = s->flags | (s->gen ? VEER_SVC_F_TABLE_B : 0),
 		.udp_timeout_s = 0,
 	};
+	int ret = dp_port_set(&a->maps, s->cfg.port, 0);	/* before the service */
 
+	if (ret)
+		return ret;
 	return bpf_map_update_elem(a->maps.svc, &k, &v, BPF_ANY) ? -errno : 0;
 }
 

@@ -9,6 +9,7 @@
 #include "lib/ctx.h"
 #include "lib/parse.h"
 #include "lib/service.h"
+#include "lib/prefilter.h"
 #include "lib/encap.h"
 #include "lib/lb.h"
 #include "lib/reply.h"
@@ -19,7 +20,7 @@ static __always_inline int veer_run(void *ctx, enum vkind k)
 {
 	struct pkt p = {};
 	struct veer_svc *svc;
-	int v;
+	int v, pf;
 
 	ctx_pull_headers(ctx, k);
 	decap_ipip(ctx, k);	/* IPIP to this node for a VIP: the inner packet */
@@ -28,11 +29,16 @@ static __always_inline int veer_run(void *ctx, enum vkind k)
 		if (p.flow.proto == IPPROTO_ICMP || p.flow.proto == IPPROTO_ICMPV6) {
 			v = icmp_packet(ctx, k, &p);
 		} else {
-			svc = svc_lookup(&p);
-			if (svc)
+			pf = ports_maybe(&p);
+			svc = pf & PF_SVC ? svc_lookup(&p) : NULL;
+			if (svc) {
 				v = svc_packet(ctx, k, &p, svc);
-			else
+			} else if (pf & PF_REPLY) {
 				v = reply_packet(ctx, k, &p);
+			} else {
+				p.reason = VEER_R_PASS_NOT_SERVICE;
+				v = V_PASS;
+			}
 		}
 	}
 	count_reason(p.reason);

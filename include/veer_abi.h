@@ -43,6 +43,7 @@
 #define VEER_MAP_EVENTS   "veer_events_v1"
 #define VEER_MAP_SVC_META "veer_svcmeta_v1"	/* written by veerd only */
 #define VEER_MAP_HEALTH   "veer_health_v1"	/* written by veerd only */
+#define VEER_MAP_PORTS    "veer_ports_v1"	/* written by veerd only */
 
 #define VEER_AF_INET  4
 #define VEER_AF_INET6 6
@@ -287,6 +288,27 @@ struct veer_health {
 	char reason[VEER_REASON_LEN];
 };
 
+/*
+ * veer_ports_v1: one entry, the datapath's prefilter. Bit p (host order)
+ * of svc_dport is set if some service listens on port p, of be_sport if
+ * some backend serves on port p (replies come from it). A TCP/UDP packet
+ * whose dport bit and sport bit are both clear is neither a service
+ * packet nor a reply: it passes (PASS_NOT_SERVICE) without a hash lookup. Bits are a superset:
+ * veerd sets them before it writes the service or backend and never
+ * clears them while running (a stale bit only costs a lookup). While
+ * `enabled` is 0 (a map veerd has not written yet) nothing is filtered.
+ */
+#define VEER_PORT_WORDS (65536 / 64)
+#define VEER_PORT_WORD(port) ((port) >> 6)		/* port in host order */
+#define VEER_PORT_BIT(port) (1ULL << ((port) & 63))
+
+struct veer_ports {
+	__u32 enabled;
+	__u32 pad;
+	__u64 svc_dport[VEER_PORT_WORDS];
+	__u64 be_sport[VEER_PORT_WORDS];
+};
+
 #ifndef __cplusplus
 _Static_assert(sizeof(struct veer_addr) == 16, "veer_addr layout");
 _Static_assert(sizeof(struct veer_svc_key) == 20, "veer_svc_key layout");
@@ -300,6 +322,7 @@ _Static_assert(sizeof(struct veer_iface) == 8, "veer_iface layout");
 _Static_assert(sizeof(struct veer_event) == 64, "veer_event layout");
 _Static_assert(sizeof(struct veer_svc_meta) == 112, "veer_svc_meta layout");
 _Static_assert(sizeof(struct veer_health) == 96, "veer_health layout");
+_Static_assert(sizeof(struct veer_ports) == 8 + 2 * 8192, "veer_ports layout");
 #endif
 
 #endif /* VEER_ABI_H */

@@ -378,23 +378,11 @@ to_stack:
 		ctx_mark_handled(ctx, k);
 		return V_PASS;
 	} else {
-		struct bpf_redir_neigh nh;
-
 		if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) {
 			p->reason = VEER_R_PASS_FIB_FAIL;
 			return V_PASS;
 		}
-		__builtin_memset(&nh, 0, sizeof(nh));
-		nh.nh_family = f.family;
-		if (f.family == AF_INET6)
-			__builtin_memcpy(nh.ipv6_nh, f.ipv6_dst, 16);
-		else
-			nh.ipv4_nh = f.ipv4_dst;
-		p->reason = VEER_R_FWD;
-		if (bpf_redirect_neigh(f.ifindex, &nh, sizeof(nh), 0) == TC_ACT_REDIRECT)
-			return V_REDIRECT;
-		p->reason = VEER_R_PASS_FIB_FAIL;
-		return V_PASS;
+		return redirect_to_next_hop(&f, p, VEER_R_FWD);
 	}
 }
 

@@ -105,9 +105,28 @@ to_stack:
 	return V_PASS;
 }
 
-static __always_inline int fwd_tc(void *ctx, struct pkt *p, __u32 ok_reason)
+/* tc: out of the FIB's interface to the next hop the lookup left in f
+ * (gateway or destination); the kernel resolves its neighbour. */
+static __always_inline int redirect_to_next_hop(const struct bpf_fib_lookup *f, struct pkt *p,
+						__u32 ok_reason)
 {
 	struct bpf_redir_neigh nh;
+
+	__builtin_memset(&nh, 0, sizeof(nh));
+	nh.nh_family = f->family;
+	if (f->family == AF_INET6)
+		__builtin_memcpy(nh.ipv6_nh, f->ipv6_dst, 16);
+	else
+		nh.ipv4_nh = f->ipv4_dst;
+	p->reason = ok_reason;
+	if (bpf_redirect_neigh(f->ifindex, &nh, sizeof(nh), 0) == TC_ACT_REDIRECT)
+		return V_REDIRECT;
+	p->reason = VEER_R_PASS_FIB_FAIL;
+	return V_PASS;
+}
+
+static __always_inline int fwd_tc(void *ctx, struct pkt *p, __u32 ok_reason)
+{
 	struct bpf_fib_lookup f;
 	long rc;
 
@@ -121,18 +140,7 @@ static __always_inline int fwd_tc(void *ctx, struct pkt *p, __u32 ok_reason)
 		p->reason = VEER_R_DROP_TTL;
 		return V_DROP;
 	}
-	/* The lookup left the next hop (gateway or destination) in f. */
-	__builtin_memset(&nh, 0, sizeof(nh));
-	nh.nh_family = f.family;
-	if (f.family == AF_INET6)
-		__builtin_memcpy(nh.ipv6_nh, f.ipv6_dst, 16);
-	else
-		nh.ipv4_nh = f.ipv4_dst;
-	p->reason = ok_reason;
-	if (bpf_redirect_neigh(f.ifindex, &nh, sizeof(nh), 0) == TC_ACT_REDIRECT)
-		return V_REDIRECT;
-	p->reason = VEER_R_PASS_FIB_FAIL;
-	return V_PASS;
+	return redirect_to_next_hop(&f, p, ok_reason);
 }
 
 /* Forward the rewritten packet; ok_reason is counted when it leaves. */

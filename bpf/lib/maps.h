@@ -150,6 +150,15 @@ struct {
 	__type(value, struct veer_svc_meta);
 } veer_svcmeta_v1 SEC(".maps");
 
+/* Port prefilter (struct veer_ports): service ports and backend ports,
+ * one bit each; written by veerd only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct veer_ports);
+} veer_ports_v1 SEC(".maps");
+
 /* Backend health for veerctl; written by veerd only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

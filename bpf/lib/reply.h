@@ -136,13 +136,17 @@ static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
 	struct veer_be_stats *bs;
 	struct veer_rnat *found, rn;
 
-	found = bpf_map_lookup_elem(&veer_rnat_v1, &p->flow);
-	/* Only a SYN-ACK or a RST can answer a SYN: other packets skip the
-	 * second lookup. */
-	if (!found && tcp && (p->tcp_flags & (TCP_SYN | TCP_RST))) {
+	/* Only a SYN-ACK or a RST can answer a SYN, and for those the
+	 * half-open entry wins: an established entry with the same reply
+	 * tuple is a stale flow from a reused client port to another VIP of
+	 * the same backend. Other packets skip that lookup. */
+	found = NULL;
+	if (tcp && (p->tcp_flags & (TCP_SYN | TCP_RST))) {
 		found = bpf_map_lookup_elem(&veer_rnsyn_v1, &p->flow);
-		half_open = 1;
+		half_open = found != NULL;
 	}
+	if (!found)
+		found = bpf_map_lookup_elem(&veer_rnat_v1, &p->flow);
 	if (!found) {
 		found = snat_reply_lookup(&p->flow);
 		if (found)

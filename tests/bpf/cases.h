@@ -54,7 +54,8 @@ struct pspec rnat_of(const struct pspec *in);
 #define FWD_OUT(o) EXP(FX_PASS, o, VEER_R_PASS_FIB_FAIL)
 
 extern const struct fx_case cases_input[], cases_nat[], cases_ct[], cases_signals[],
-	cases_icmp[], cases_refuse[], cases_fwd[], cases_snat[], cases_encap[];
+	cases_icmp[], cases_refuse[], cases_fwd[], cases_snat[], cases_encap[],
+	cases_prefilter[];
 
 /* Set by fixtures_main when the forwarding topology could be built. */
 extern int fx_have_fwd_net;

@@ -230,6 +230,30 @@ static void case_promote_by_client(struct fx *f)
 	FX_CHECK(f, fx_svc_stats(f, SVC).new_flows == 1, "one flow");
 }
 
+/* A SYN-ACK answers the half-open flow even when an established entry
+ * with the same reply tuple is left from a reused client port to another
+ * VIP of the same backend. */
+static void case_synack_prefers_half_open(struct fx *f)
+{
+	struct pspec syn = to_vip(0, IPPROTO_TCP, F_SYN), o1 = dnat_of(&syn, BE4A);
+	struct pspec sa = from_be(0, IPPROTO_TCP, BE4A, F_SYN | F_ACK), o2 = rnat_of(&sa);
+	struct veer_flow rk = fx_flow(&sa), k = fx_flow(&syn);
+	struct veer_rnat stale;
+
+	setup_svc(f, 0, IPPROTO_TCP);
+	memset(&stale, 0, sizeof(stale));
+	stale.vip = k.dst;
+	stale.vip.v4 ^= htonl(0x01);	/* another VIP */
+	stale.vport = htons(8081);
+	stale.client = k.src;
+	stale.cport = k.sport;
+	stale.backend_id = BEA;
+	bpf_map_update_elem(f->rnat, &rk, &stale, BPF_ANY);
+	fx_step(f, &syn, FWD_OUT(&o1));
+	fx_step(f, &sa, FWD_OUT(&o2));
+	FX_CHECK(f, ct_state(f, &syn) == VEER_CT_ESTABLISHED, "not promoted by the SYN-ACK");
+}
+
 /* A mid-stream packet without state is picked up (same Maglev choice). */
 static void case_midstream6(struct fx *f)
 {
@@ -284,6 +308,7 @@ const struct fx_case cases_ct[] = {
 	{ "last_seen refreshed at most once a second", case_touch },
 	{ "TCP/IPv6 FIN and RST close, new SYN starts over", case_closing6 },
 	{ "TCP/IPv4 client's first non-SYN promotes a half-open flow", case_promote_by_client },
+	{ "TCP/IPv4 SYN-ACK answers the half-open flow, not a stale one", case_synack_prefers_half_open },
 	{ "TCP/IPv6 mid-stream packet without state is picked up", case_midstream6 },
 	{ "SYN flood evicts only half-open flows", case_syn_flood },
 	{ NULL, NULL },

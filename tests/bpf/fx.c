@@ -78,12 +78,43 @@ static struct veer_svc_key svc_key(const char *vip, uint16_t port, uint8_t proto
 	return k;
 }
 
+void fx_port(struct fx *f, uint16_t port, int be)
+{
+	struct veer_ports *pf = calloc(1, sizeof(*pf));
+	uint32_t zero = 0;
+
+	if (!pf || bpf_map_lookup_elem(f->ports, &zero, pf)) {
+		fx_fail(f, "lookup ports: %s", strerror(errno));
+		free(pf);
+		return;
+	}
+	if (be)
+		pf->be_sport[VEER_PORT_WORD(port)] |= VEER_PORT_BIT(port);
+	else
+		pf->svc_dport[VEER_PORT_WORD(port)] |= VEER_PORT_BIT(port);
+	must(f, bpf_map_update_elem(f->ports, &zero, pf, BPF_ANY), "update ports");
+	free(pf);
+}
+
+void fx_prefilter(struct fx *f, int on)
+{
+	struct veer_ports *pf = calloc(1, sizeof(*pf));
+	uint32_t zero = 0;
+
+	if (pf && !bpf_map_lookup_elem(f->ports, &zero, pf)) {
+		pf->enabled = on;
+		must(f, bpf_map_update_elem(f->ports, &zero, pf, BPF_ANY), "update ports");
+	}
+	free(pf);
+}
+
 void fx_svc(struct fx *f, const char *vip, uint16_t port, uint8_t proto,
 	    uint32_t id, uint32_t flags, uint32_t table_size)
 {
 	struct veer_svc_key k = svc_key(vip, port, proto);
 	struct veer_svc v = { .id = id, .table_size = table_size, .flags = flags };
 
+	fx_port(f, port, 0);
 	must(f, bpf_map_update_elem(f->svc, &k, &v, BPF_ANY), "update svc");
 }
 
@@ -108,6 +139,7 @@ void fx_backend(struct fx *f, uint32_t id, const char *addr, uint16_t port,
 	b.svc_id = svc_id;
 	b.state = state;
 	b.weight = 1;
+	fx_port(f, port, 1);
 	must(f, bpf_map_update_elem(f->be, &id, &b, BPF_ANY), "update backend");
 }
 
@@ -386,6 +418,13 @@ void fx_reset(struct fx *f)
 	clear_hash(f->ifc, 4);
 	clear_hash(f->tx, 4);
 	bpf_map_update_elem(f->cfg, &zero, &zc, BPF_ANY);
+	{
+		struct veer_ports *pf = calloc(1, sizeof(*pf));
+
+		if (pf)
+			bpf_map_update_elem(f->ports, &zero, pf, BPF_ANY);
+		free(pf);
+	}
 	for (i = 0; i < MAX_IDS; i++) {
 		bpf_map_update_elem(f->be, &i, &zb, BPF_ANY);
 		bpf_map_delete_elem(f->maglev, &i);
@@ -429,6 +468,7 @@ int fx_open(struct fx *f)
 	f->svcst = bpf_map__fd(skel->maps.veer_svcst_v1);
 	f->best = bpf_map__fd(skel->maps.veer_best_v1);
 	f->drops = bpf_map__fd(skel->maps.veer_drop_v1);
+	f->ports = bpf_map__fd(skel->maps.veer_ports_v1);
 	f->ring = ring_buffer__new(bpf_map__fd(skel->maps.veer_events_v1), on_event, f, NULL);
 	if (!f->ring) {
 		fprintf(stderr, "ring_buffer__new: %s\n", strerror(errno));

@@ -32,6 +32,7 @@ struct fx {
 	int prog_fd[2];
 	int cfg, svc, be, maglev, ct, ctsyn, rnat, rnsyn, ifc, tx;
 	int svcst, best, drops;
+	int ports;			/* veer_ports_v1: fx_svc/fx_backend set their bits */
 	int snat;			/* veer_snat_v1 */
 	int ncpu;
 	void *ring;			/* struct ring_buffer * */
@@ -60,6 +61,12 @@ void fx_backend_state(struct fx *f, uint32_t id, uint8_t state);
 void fx_table(struct fx *f, uint32_t svc_id, uint32_t m, const uint32_t *slots);
 void fx_table_fill(struct fx *f, uint32_t svc_id, uint32_t m, uint32_t be_id);
 void fx_iface(struct fx *f, uint32_t ifindex, uint32_t flags, int in_tx);
+/* Set a port's bit in the prefilter (as veerd does); be: backend port.
+ * fx_svc and fx_backend do it; the filter is off (enabled = 0) after
+ * fx_reset until fx_prefilter(f, 1), because some cases write backends
+ * directly. */
+void fx_port(struct fx *f, uint16_t port, int be);
+void fx_prefilter(struct fx *f, int on);
 
 /* The client-side flow of a packet spec (src=client, dst=VIP). */
 struct veer_flow fx_flow(const struct pspec *s);

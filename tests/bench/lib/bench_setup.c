@@ -142,6 +142,7 @@ int bench_load(struct bench *b)
 	b->drops = bpf_map__fd(skel->maps.veer_drop_v1);
 	b->ifc = bpf_map__fd(skel->maps.veer_if_v1);
 	b->tx = bpf_map__fd(skel->maps.veer_tx_v1);
+	b->ports = bpf_map__fd(skel->maps.veer_ports_v1);
 	b->inner_flags = inner_flags(b);
 	b->xdp_empty = empty_prog(BPF_PROG_TYPE_XDP, XDP_PASS);
 	b->tc_empty = empty_prog(BPF_PROG_TYPE_SCHED_CLS, 0 /* TC_ACT_OK */);
@@ -174,11 +175,32 @@ void bench_unload(struct bench *b)
 	dp_close(skel);
 }
 
+/* The prefilter bits veerd sets for a service port or a backend port. */
+static int put_port(struct bench *b, uint16_t port, int backend)
+{
+	struct veer_ports *pf = calloc(1, sizeof(*pf));
+	uint32_t zero = 0;
+	int ret = -1;
+
+	if (pf && !bpf_map_lookup_elem(b->ports, &zero, pf)) {
+		if (backend)
+			pf->be_sport[VEER_PORT_WORD(port)] |= VEER_PORT_BIT(port);
+		else
+			pf->svc_dport[VEER_PORT_WORD(port)] |= VEER_PORT_BIT(port);
+		pf->enabled = 1;
+		ret = bpf_map_update_elem(b->ports, &zero, pf, BPF_ANY);
+	}
+	free(pf);
+	return ret;
+}
+
 static int put_backend(struct bench *b, uint32_t id, struct veer_addr a, uint16_t port,
 		       uint32_t svc_id, uint8_t state)
 {
 	struct veer_backend v;
 
+	if (put_port(b, port, 1))
+		return -1;
 	memset(&v, 0, sizeof(v));
 	v.addr = a;
 	v.port = htons(port);
@@ -258,7 +280,8 @@ int bench_measured_svc(struct bench *b, uint8_t proto, uint32_t n_be)
 	    maglev_build(mb, n_be, B_M, SEED, table) || put_table(b, B_SVC, B_M, table))
 		goto out;
 	k = svc_key(vip, port, proto);
-	ret = bpf_map_update_elem(b->svc, &k, &v, BPF_ANY);
+	if (!put_port(b, port, 0))
+		ret = bpf_map_update_elem(b->svc, &k, &v, BPF_ANY);
 out:
 	if (ret)
 		fprintf(stderr, "measured service: %s\n", strerror(errno));
@@ -311,7 +334,8 @@ static int fill_chunk(struct bench *b, uint32_t first, uint32_t n)
 			goto out;
 	}
 	cnt = n;
-	if (bpf_map_update_batch(b->be, be_ids, bes, &cnt, NULL))
+	if (put_port(b, B_BPORT, 1) || put_port(b, B_VPORT, 0) ||
+	    bpf_map_update_batch(b->be, be_ids, bes, &cnt, NULL))
 		goto out;
 	cnt = n;
 	if (bpf_map_update_batch(b->maglev, slots, fds, &cnt, NULL))
@@ -377,19 +401,34 @@ static void filler_flow(uint32_t i, struct veer_flow *f,
 	rv->backend_id = ct->backend_id;
 }
 
+static void on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 int bench_fill_ct(struct bench *b)
 {
 	struct veer_flow *k = calloc(CT_CHUNK, sizeof(*k)), *rk = calloc(CT_CHUNK, sizeof(*rk));
 	struct veer_ct *v = calloc(CT_CHUNK, sizeof(*v));
 	struct veer_rnat *rv = calloc(CT_CHUNK, sizeof(*rv));
 	uint64_t now = bench_now_ns();
+	int ret = -1, ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	uint32_t i, n, j, cnt;
-	int ret = -1;
+	cpu_set_t all;
+
+	sched_getaffinity(0, sizeof(all), &all);
 
 	if (!k || !rk || !v || !rv)
 		goto out;
 	for (i = 0; i < B_CT_FILL; i += n) {
 		n = B_CT_FILL - i < CT_CHUNK ? B_CT_FILL - i : CT_CHUNK;
+		/* Spread the inserts over the CPUs as RSS would: an LRU map
+		 * with BPF_F_NO_COMMON_LRU gives each CPU its own share. */
+		on_cpu(i / CT_CHUNK % ncpu);
 		for (j = 0; j < n; j++)
 			filler_flow(i + j, &k[j], &v[j], &rk[j], &rv[j], now);
 		cnt = n;
@@ -399,7 +438,9 @@ int bench_fill_ct(struct bench *b)
 		if (bpf_map_update_batch(b->rnat, rk, rv, &cnt, NULL) || cnt != n)
 			goto out;
 	}
-	/* The first flows must still be there: nothing was evicted. */
+	sched_setaffinity(0, sizeof(all), &all);
+	/* Flows from the start, the middle and the end must be there:
+	 * nothing was evicted. */
 	for (i = 0; i < B_CT_FILL; i += B_CT_FILL / 16) {
 		filler_flow(i, &k[0], &v[0], &rk[0], &rv[0], now);
 		if (bpf_map_lookup_elem(b->ct, &k[0], &v[1]) ||
