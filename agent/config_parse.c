@@ -7,9 +7,9 @@
  * Range checks happen as values are read (config_values.c); checks across
  * keys or objects are in config_validate.c.
  *
- * The walk reports errors in the order the former walk over a whole
- * document tree did: a list's length is judged before its items, so an
- * item's error waits until the list has been counted.
+ * Errors come in the order a walk over the whole document tree gives: a
+ * list's length is judged before its items, so an item's error waits
+ * until the list has been counted.
  */
 #include <netinet/in.h>
 #include <stddef.h>
@@ -44,11 +44,11 @@ typedef int (*item_fn)(struct cfg_ctx *ctx, const struct cfg_ev *item, const cha
 /*
  * Call fn on each item of the list n opens while none has failed and at
  * most max were seen; count the rest without reading them. 0 with *count
- * set, or -1 with the error reported: more than max items, else the
- * first item's error.
+ * set, or -1 with the error reported: more than max items (called what),
+ * else the first item's error.
  */
 static int walk_list(struct cfg_ctx *ctx, const struct cfg_ev *n, const char *path,
-		     const char *too_many, size_t max, item_fn fn, void *arg, size_t *count)
+		     const char *what, size_t max, item_fn fn, void *arg, size_t *count)
 {
 	int depth = cfg_cursor_depth(ctx->cur);
 	char item_path[CFG_PATH_MAX];
@@ -74,7 +74,7 @@ static int walk_list(struct cfg_ctx *ctx, const struct cfg_ev *n, const char *pa
 	}
 	*count = i;
 	if (i > max)
-		return cfg_fail(ctx, n->line, path, too_many, max);
+		return cfg_fail(ctx, n->line, path, "more than %zu %s", max, what);
 	return failed ? -1 : 0;
 }
 
@@ -109,7 +109,7 @@ static int fld_interfaces(struct cfg_ctx *ctx, const struct cfg_ev *n, const cha
 	if (expect_kind(ctx, n, path, CFG_EV_SEQ))
 		return -1;
 	node->n_interfaces = 0;
-	if (walk_list(ctx, n, path, "more than %zu interfaces", CFG_MAX_IFACES,
+	if (walk_list(ctx, n, path, "interfaces", CFG_MAX_IFACES,
 		      interface_item, node, &count))
 		return -1;
 	if (!count)
@@ -161,7 +161,7 @@ static int parse_list(struct cfg_ctx *ctx, const struct cfg_ev *n, const char *p
 	*e->n = 0;
 	if (!*e->base)
 		return cfg_fail(ctx, n->line, path, "out of memory");
-	if (walk_list(ctx, n, path, "more than %zu entries", max, elem_item, e, &count))
+	if (walk_list(ctx, n, path, "entries", max, elem_item, e, &count))
 		return -1;
 	fit = realloc(*e->base, (count ? count : 1) * e->size);	/* give back the slack */
 	if (fit)

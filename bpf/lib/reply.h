@@ -99,23 +99,34 @@ static __always_inline void snat_reply_to_syn(struct pkt *p, const struct veer_r
 	bpf_map_delete_elem(&veer_ctsyn_v1, cf);
 }
 
-static __always_inline int snat_reply(void *ctx, enum vkind k, struct pkt *p,
-				      struct veer_rnat *found)
+/* A reply found in a reverse map: copied out (the entry may be deleted
+ * on the way) and counted. Non-zero: XDP leaves it to tc (partial csum). */
+static __always_inline int reply_take(void *ctx, enum vkind k, struct pkt *p,
+				      const struct veer_rnat *found, struct veer_rnat *rn)
 {
 	struct veer_be_stats *bs;
-	struct veer_flow cf;
-	struct veer_rnat rn;
 
 	if (k == VK_XDP && l4_csum_looks_partial(ctx, k, p)) {
 		p->reason = VEER_R_XDP_DEFER_CSUM;
-		return V_PASS;
+		return -1;
 	}
-	rn = *found;	/* the entry may be deleted below */
-	bs = be_stats(rn.backend_id);
+	*rn = *found;
+	bs = be_stats(rn->backend_id);
 	if (bs) {
 		bs->reply_packets++;
 		bs->reply_bytes += p->len;
 	}
+	return 0;
+}
+
+static __always_inline int snat_reply(void *ctx, enum vkind k, struct pkt *p,
+				      struct veer_rnat *found)
+{
+	struct veer_flow cf;
+	struct veer_rnat rn;
+
+	if (reply_take(ctx, k, p, found, &rn))
+		return V_PASS;
 	flow_of_rnat(&cf, &rn, p->flow.proto, p->flow.family);
 	if (p->flow.proto == IPPROTO_TCP) {
 		if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) ||
@@ -133,7 +144,6 @@ static __always_inline int snat_reply(void *ctx, enum vkind k, struct pkt *p,
 static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
 {
 	int tcp = p->flow.proto == IPPROTO_TCP, half_open = 0;
-	struct veer_be_stats *bs;
 	struct veer_rnat *found, rn;
 
 	/* Only a SYN-ACK or a RST can answer a SYN, and for those the
@@ -154,16 +164,8 @@ static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
 		p->reason = VEER_R_PASS_NOT_SERVICE;
 		return V_PASS;
 	}
-	if (k == VK_XDP && l4_csum_looks_partial(ctx, k, p)) {
-		p->reason = VEER_R_XDP_DEFER_CSUM;
+	if (reply_take(ctx, k, p, found, &rn))
 		return V_PASS;
-	}
-	rn = *found;	/* the entry may be deleted below */
-	bs = be_stats(rn.backend_id);
-	if (bs) {
-		bs->reply_packets++;
-		bs->reply_bytes += p->len;
-	}
 	if (half_open)
 		reply_to_syn(p, &rn);
 	else if (tcp && (p->tcp_flags & (TCP_FIN | TCP_RST)))

@@ -25,8 +25,10 @@
  * The floor is an empty program (return PASS) run exactly like each case.
  *
  *   bpf_bench [-b BASELINE]   BASELINE: "new|est|nonsvc|udp NS" lines, the
- *                             per-packet cost of nftables DNAT measured by
- *                             e2e_vs_nftables.sh; printed as a ratio.
+ *                             per-packet cost nftables DNAT adds, measured
+ *                             by e2e_vs_nftables.sh with real packets
+ *                             (default build/bench/nft_baseline.txt if
+ *                             present); printed as XDP net / nftables.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -300,7 +302,10 @@ static int measure_config(struct bench *b, uint32_t n_be, uint32_t n_svc)
 	return 0;
 }
 
+#define DEFAULT_BASELINE "build/bench/nft_baseline.txt"
+
 static double baseline[BC__COUNT];
+static int baseline_read;
 
 static void read_baseline(const char *path)
 {
@@ -313,6 +318,7 @@ static void read_baseline(const char *path)
 		fprintf(stderr, "# no baseline %s: %s\n", path, strerror(errno));
 		return;
 	}
+	baseline_read = 1;
 	while (fscanf(fp, "%31s %lf", key, &v) == 2)
 		for (c = 0; c < BC__COUNT; c++)
 			if (!strcmp(key, case_key[c]))
@@ -378,6 +384,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (!baseline_read && !access(DEFAULT_BASELINE, R_OK))
+		read_baseline(DEFAULT_BASELINE);
 	if (bench_netns(&b) || bench_load(&b))
 		return 1;
 	t0 = bench_now_ns();

@@ -85,12 +85,7 @@ run() {
 
 # --- veer ---
 cat >"$WORK/veer.yaml" <<YAML
-node:
-  interfaces: [n-c, n-b]
-  mode: xdp
-  admin_socket: $SOCK
-  metrics: off
-services:
+$(node_yaml "n-c, n-b" xdp)
   - name: web
     vip: $VIP
     port: 80

@@ -14,12 +14,7 @@ for i in 1 2 3; do start_nginx "b$i" "b$i" 8080; done
 start_nginx remote remote 8080
 for i in 1 2 3; do wait_port "b$i" 127.0.0.1 8080; done
 cat >"$WORK/veer.yaml" <<YAML
-node:
-  interfaces: [n-c, n-b, n-r]
-  mode: xdp
-  admin_socket: $SOCK
-  metrics: off
-services:
+$(node_yaml "n-c, n-b, n-r" xdp)
   - name: web
     vip: $VIP
     port: 80

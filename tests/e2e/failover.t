@@ -48,12 +48,7 @@ if [ "${FAILOVER_NO_PASSIVE:-0}" = 1 ]; then
 fi
 BLACKHOLE_BOUND=500	# interval x fall + timeout = 200 x 2 + 100 ms
 cat >"$WORK/veer.yaml" <<YAML
-node:
-  interfaces: [n-c, n-b, n-r]
-  mode: xdp
-  admin_socket: $SOCK
-  metrics: off
-services:
+$(node_yaml "n-c, n-b, n-r" xdp)
   - name: web
     vip: $VIP
     port: 80

@@ -26,12 +26,7 @@ if [ "${FAILOVER_NO_PASSIVE:-0}" = 1 ]; then
 	diag "FAILOVER_NO_PASSIVE=1: no probes, outlier.consecutive 1000 (must fail)"
 fi
 cat >"$WORK/veer.yaml" <<YAML
-node:
-  interfaces: [n-c, n-b]
-  mode: xdp
-  admin_socket: $SOCK
-  metrics: off
-services:
+$(node_yaml "n-c, n-b" xdp)
   - name: dns
     vip: $VIP
     port: 53

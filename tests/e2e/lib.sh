@@ -189,16 +189,18 @@ start_veerd() {
 
 veerctl() { in_net node "$VEERCTL" --state-dir "$STATE" --socket "$SOCK" "$@"; }
 
-# write_config FILE MODE: the standard web (tcp/80 -> b1..b3:8080) and dns services.
+# node_yaml INTERFACES [MODE]: the node section every test config starts
+# with (admin socket in the test's work dir, metrics off), up to "services:".
+node_yaml() {
+	printf 'node:\n  interfaces: [%s]\n  mode: %s\n  admin_socket: %s\n  metrics: off\nservices:\n' \
+		"$1" "${2:-xdp}" "$SOCK"
+}
+
+# std_config MODE: the standard web (tcp/80 -> b1..b3:8080) and dns services.
 std_config() {
 	local mode=${1:-xdp}
 	cat <<YAML
-node:
-  interfaces: [n-c, n-b, n-r]
-  mode: $mode
-  admin_socket: $SOCK
-  metrics: off
-services:
+$(node_yaml "n-c, n-b, n-r" $mode)
   - name: web
     vip: 10.200.100.10
     port: 80

@@ -12,12 +12,7 @@ for i in 1 2 3; do wait_port "b$i" 127.0.0.1 8080; done
 
 cfg() {	# cfg EXTRA_BACKENDS EXTRA_SERVICE WEIGHT
 	cat <<YAML
-node:
-  interfaces: [n-c, n-b]
-  mode: xdp
-  admin_socket: $SOCK
-  metrics: off
-services:
+$(node_yaml "n-c, n-b" xdp)
   - name: web
     vip: 10.200.100.10
     port: 80

@@ -265,6 +265,29 @@ static void test_probe_none_and_spellings(void **state)
 	cfg_free(cfg);
 }
 
+/* An alias reads as its anchored node, lines included. */
+static void test_aliases(void **state)
+{
+	struct veer_cfg *cfg = load_valid("aliases.yaml");
+	const struct cfg_service *a = &cfg->services[0], *b = &cfg->services[1];
+	const struct cfg_service *c = &cfg->services[2];
+
+	(void)state;
+	assert_int_equal(cfg->node.n_interfaces, 2);
+	assert_int_equal(cfg->node.mode, CFG_MODE_TC);
+	assert_int_equal(b->port, 80);
+	assert_int_equal(b->probe.type, PROBE_HTTP);
+	assert_int_equal(b->probe.interval_ms, 2000);
+	assert_int_equal(b->n_backends, 2);
+	assert_memory_equal(a->backends, b->backends, 2 * sizeof(*a->backends));
+	assert_int_equal(b->backends[0].line, 12);
+	assert_int_equal(b->backends[1].weight, 3);
+	assert_int_equal(c->backends[0].port, 80);
+	assert_int_equal(c->backends[0].line, 12);
+	assert_int_equal(c->backends[1].line, 24);
+	cfg_free(cfg);
+}
+
 /* Strings with quotes, backslashes and control characters survive. */
 static void test_emit_escapes(void **state)
 {
@@ -510,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_service_defaults),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_probe_none_and_spellings),
+		cmocka_unit_test(test_aliases),
 		cmocka_unit_test(test_emit_escapes),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_addresses),
