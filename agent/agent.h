@@ -24,7 +24,6 @@ struct agent_backend {
 	struct agent_service *svc;
 	struct health health;
 	struct probe *probe;
-	struct probe_target target;
 	struct loop_timer *deadline;	/* health_tick when an ejection ends */
 	struct loop_timer *confirm;	/* next confirmation probe (backend_health.c) */
 	uint64_t confirm_quiet_until;	/* no new confirmation burst before (loop µs) */

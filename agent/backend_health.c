@@ -61,10 +61,18 @@ void backend_export_health(struct agent *a, struct agent_backend *b)
 	bpf_map_update_elem(a->maps.health, &b->id, &h, BPF_ANY);
 }
 
+static void on_deadline(struct loop *l, struct loop_timer *t, void *arg);
+
+/* The timer exists only once a backend has a deadline (an ejection):
+ * 100,000 idle backends cost no 100,000 timers. */
 static void arm_deadline(struct agent *a, struct agent_backend *b)
 {
 	uint64_t due = health_next_deadline(&b->health), now = loop_now_us();
 
+	if (due && !b->deadline)
+		b->deadline = loop_timer_new(a->loop, on_deadline, b);
+	if (!b->deadline)
+		return;
 	if (due)
 		loop_timer_arm(a->loop, b->deadline, due > now ? due - now : 0);
 	else
@@ -165,9 +173,13 @@ static void on_deadline(struct loop *l, struct loop_timer *t, void *arg)
 
 int backend_start(struct agent *a, struct agent_backend *b)
 {
-	b->deadline = loop_timer_new(a->loop, on_deadline, b);
-	if (!b->deadline)
-		return -ENOMEM;
+	struct probe_target target = {	/* probe_start keeps its own copy */
+		.family = b->cfg.family,
+		.addr = b->cfg.addr,
+		.port = b->cfg.port,
+		.cfg = &b->svc->cfg.probe,
+	};
+
 	b->confirm_left = 0;
 	b->confirm_quiet_until = 0;
 	if (b->svc->cfg.probe.type == PROBE_NONE)
@@ -175,11 +187,7 @@ int backend_start(struct agent *a, struct agent_backend *b)
 	b->confirm = loop_timer_new(a->loop, on_confirm, b);
 	if (!b->confirm)
 		return -ENOMEM;
-	b->target.family = b->cfg.family;
-	b->target.addr = b->cfg.addr;
-	b->target.port = b->cfg.port;
-	b->target.cfg = &b->svc->cfg.probe;
-	b->probe = probe_start(a->prober, &b->target, on_probe_result, b);
+	b->probe = probe_start(a->prober, &target, on_probe_result, b);
 	if (!b->probe) {
 		char name[80];
 

@@ -53,7 +53,7 @@ struct cfg_cursor {
 	const char *text;	/* the input, for reader errors' lines */
 	size_t len;
 	int live_depth, depth;
-	size_t alias;		/* anchor of the last live alias */
+	size_t alias;		/* anchor the last alias read names */
 	struct anchor *anchors;
 	size_t n_anchors, cap_anchors;
 	struct open_anchor *open;
@@ -274,7 +274,8 @@ static int fetch(struct cfg_cursor *c, struct cfg_ev *ev, bool expand)
 			*ev = (struct cfg_ev){ .type = t->type, .line = t->line, .plain = t->plain };
 			if (t->type == CFG_EV_SCALAR)
 				ev->value = c->strs + t->arg;
-			c->alias = t->arg;
+			else if (t->type == CFG_EV_ALIAS)
+				c->alias = t->arg;
 		} else {
 			if (live_read(c))
 				return -1;
