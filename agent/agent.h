@@ -26,6 +26,7 @@ struct agent_backend {
 	struct probe *probe;
 	struct loop_timer *deadline;	/* health_tick when an ejection ends */
 	struct loop_timer *confirm;	/* next confirmation probe (backend_health.c) */
+	struct loop_timer *drain_timer;	/* failover.drain_timeout of a draining backend */
 	uint64_t confirm_quiet_until;	/* no new confirmation burst before (loop µs) */
 	uint32_t confirm_left;		/* attempts left in the burst running */
 	uint8_t dp_state;		/* veer_backend.state last written */
@@ -137,6 +138,8 @@ void service_on_recheck(struct loop *l, struct loop_timer *t, void *arg);
 int backend_start(struct agent *a, struct agent_backend *b);
 void backend_stop(struct agent *a, struct agent_backend *b);
 void backend_set_drain(struct agent *a, struct agent_backend *b, bool drain);
+/* Start (or stop) the drain deadline after a drain change made elsewhere. */
+void backend_drain_deadline(struct agent *a, struct agent_backend *b);
 void backend_passive_signal(struct agent *a, struct agent_backend *b, enum veer_event_type sig);
 void backend_export_health(struct agent *a, struct agent_backend *b);
 

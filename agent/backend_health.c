@@ -200,6 +200,8 @@ int backend_start(struct agent *a, struct agent_backend *b)
 
 void backend_stop(struct agent *a, struct agent_backend *b)
 {
+	loop_timer_free(a->loop, b->drain_timer);
+	b->drain_timer = NULL;
 	if (b->probe)
 		probe_stop(b->probe);
 	b->probe = NULL;
@@ -210,12 +212,44 @@ void backend_stop(struct agent *a, struct agent_backend *b)
 	b->confirm_left = 0;
 }
 
+/* A draining backend keeps its flows until they end or drain_timeout
+ * passes; then they are cut (their next packet re-picks). */
+static void on_drain_deadline(struct loop *l, struct loop_timer *t, void *arg)
+{
+	struct agent_backend *b = arg;
+	struct agent *a = b->svc->agent;
+	char name[80];
+	int n;
+
+	(void)l; (void)t;
+	if (!b->health.draining)
+		return;
+	n = dp_flows_flush(&a->maps, b->svc->id, b->id);
+	pr_info("drain deadline: remaining flows cut", "service=%s backend=%s flows=%d",
+		b->svc->cfg.name, backend_name(b, name, sizeof(name)), n);
+}
+
+void backend_drain_deadline(struct agent *a, struct agent_backend *b)
+{
+	if (!b->health.draining) {
+		if (b->drain_timer)
+			loop_timer_disarm(a->loop, b->drain_timer);
+		return;
+	}
+	if (!b->drain_timer)
+		b->drain_timer = loop_timer_new(a->loop, on_drain_deadline, b);
+	if (b->drain_timer && !loop_timer_armed(b->drain_timer))
+		loop_timer_arm(a->loop, b->drain_timer,
+			       (uint64_t)b->svc->cfg.failover.drain_timeout_ms * 1000);
+}
+
 void backend_set_drain(struct agent *a, struct agent_backend *b, bool drain)
 {
 	struct health_transition tr;
 
 	if (health_drain(&b->health, drain, loop_now_us(), &tr))
 		on_transition(a, b, &tr);
+	backend_drain_deadline(a, b);
 }
 
 static struct health_tier_view tier_view(const struct agent_backend *b)

@@ -76,6 +76,7 @@ void cfg_service_defaults(struct cfg_service *svc)
 	svc->outlier.max_ejected_pct = 50;
 	svc->failover.min_healthy_pct = 70;
 	svc->failover.failback_delay_ms = 1000;
+	svc->failover.drain_timeout_ms = 300000;
 	svc->failover.panic = PANIC_USE_ALL;
 }
 

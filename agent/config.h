@@ -50,6 +50,7 @@ struct cfg_outlier {
 struct cfg_failover {
 	uint32_t min_healthy_pct;	/* a tier is "enough" at this share, default 70 */
 	uint32_t failback_delay_ms;	/* hysteresis before returning, default 1000 */
+	uint32_t drain_timeout_ms;	/* a draining backend's flows are cut after it, default 300000 */
 	enum cfg_panic panic;		/* default use_all */
 };
 

@@ -146,6 +146,7 @@ static void write_service(const struct cfg_service *s, FILE *f)
 	fprintf(f, "      max_ejected: %" PRIu32 "%%\n", s->outlier.max_ejected_pct);
 	fprintf(f, "    failover:\n      min_healthy: %" PRIu32 "%%\n", s->failover.min_healthy_pct);
 	put_key_duration(f, "      ", "failback_delay", s->failover.failback_delay_ms);
+	put_key_duration(f, "      ", "drain_timeout", s->failover.drain_timeout_ms);
 	fprintf(f, "      panic: %s\n    backends:\n", panic_names[s->failover.panic]);
 	for (size_t i = 0; i < s->n_backends; i++)
 		write_backend(&s->backends[i], f);

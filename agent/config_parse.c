@@ -358,6 +358,7 @@ static const struct section outlier_section = { outlier_fields, check_outlier };
 static const struct field_spec failover_fields[] = {
 	{ "min_healthy", cfg_fld_percent, IN_FAILOVER(min_healthy_pct), .min = 1, .max = 100 },
 	{ "failback_delay", cfg_fld_duration_ms, IN_FAILOVER(failback_delay_ms), .max = DUR_MAX },
+	{ "drain_timeout", cfg_fld_duration_ms, IN_FAILOVER(drain_timeout_ms), .max = DUR_MAX },
 	{ "panic", cfg_fld_enum, IN_FAILOVER(panic), .words = panics },
 	{ NULL },
 };

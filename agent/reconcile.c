@@ -197,11 +197,12 @@ static struct agent_backend *new_backend(struct agent *a, struct agent_service *
 	} else {
 		health_init(&b->health, loop_now_us());
 	}
-	if (cb->drain)
-		health_drain(&b->health, true, loop_now_us(), NULL);
 	a->be_by_id[b->id] = b;
-	if (backend_start(a, b)) {
-		/* Probing is broken for this one: it stays UNKNOWN (usable). */
+	/* A failed probe start is logged; the backend stays UNKNOWN (usable). */
+	backend_start(a, b);
+	if (cb->drain) {
+		health_drain(&b->health, true, loop_now_us(), NULL);
+		backend_drain_deadline(a, b);
 	}
 	return b;
 }
@@ -326,8 +327,10 @@ static int sync_backends(struct agent *a, struct agent_service *s, const struct 
 				s->dirty = true;
 			b->keep = true;
 			b->cfg = *cb;
-			if (drain_changed)
+			if (drain_changed) {
 				health_drain(&b->health, cb->drain || b->admin_drain, loop_now_us(), NULL);
+				backend_drain_deadline(a, b);
+			}
 			if (probes_changed) {
 				backend_stop(a, b);
 				backend_start(a, b);
