@@ -41,13 +41,16 @@ static __always_inline __u64 ct_timeout_ns(__u8 state, const struct veer_config 
 static __always_inline int ct_expired(const struct veer_ct *ct, __u64 now,
 				      const struct veer_config *cfg, __u32 svc_udp_s)
 {
-	return now - ct->last_seen_ns > ct_timeout_ns(ct->state, cfg, svc_udp_s);
+	/* A stamp ahead of the coarse clock (written from a finer one, or by
+	 * another CPU a tick later) is fresh, not 584 years old. */
+	return now > ct->last_seen_ns &&
+	       now - ct->last_seen_ns > ct_timeout_ns(ct->state, cfg, svc_udp_s);
 }
 
 /* Write last_seen at most once a second: no cache line dirtied per packet. */
 static __always_inline void ct_touch(struct veer_ct *ct, __u64 now)
 {
-	if (now - ct->last_seen_ns > NSEC_PER_SEC)
+	if (now > ct->last_seen_ns + NSEC_PER_SEC)
 		ct->last_seen_ns = now;
 }
 

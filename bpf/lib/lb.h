@@ -332,7 +332,7 @@ static __always_inline int svc_packet(void *ctx, enum vkind k, struct pkt *p,
 	s.cfg = cfg_get();
 	if (!s.cfg)
 		return V_PASS;
-	s.now = bpf_ktime_get_ns();
+	s.now = flow_clock_ns();
 	ss = svc_stats(svc->id);
 	if (ss) {
 		ss->packets++;

@@ -38,7 +38,7 @@ static __always_inline void reply_to_syn(struct pkt *p, const struct veer_rnat *
 	}
 	if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) != (TCP_SYN | TCP_ACK))
 		return;
-	now = bpf_ktime_get_ns();
+	now = flow_clock_ns();
 	hs = bpf_map_lookup_elem(&veer_ctsyn_v1, &cf);
 	if (hs) {
 		v = *hs;
@@ -70,7 +70,7 @@ static __always_inline void reply_closing(struct pkt *p, const struct veer_rnat 
 	ct = bpf_map_lookup_elem(&veer_ct_v1, &cf);
 	if (ct && ct->state == VEER_CT_ESTABLISHED) {
 		ct->state = VEER_CT_CLOSING;
-		ct->last_seen_ns = bpf_ktime_get_ns();
+		ct->last_seen_ns = flow_clock_ns();
 	}
 }
 
@@ -94,7 +94,7 @@ static __always_inline void snat_reply_to_syn(struct pkt *p, const struct veer_r
 	v = *hs;
 	v.state = VEER_CT_ESTABLISHED;
 	v.syn_count = 0;
-	v.last_seen_ns = bpf_ktime_get_ns();
+	v.last_seen_ns = flow_clock_ns();
 	bpf_map_update_elem(&veer_ct_v1, cf, &v, BPF_ANY);
 	bpf_map_delete_elem(&veer_ctsyn_v1, cf);
 }

@@ -35,7 +35,12 @@ for i in 1 2; do
 	start_nginx "b$i" "b$i" 8080
 	# UDP sink: datagrams to 5353 are dropped on arrival (no ICMP back).
 	in_ns "b$i" nft -f - <<'NFT'
-table inet sink { chain in { type filter hook input priority 0; udp dport 5353 drop; } }
+table inet sink {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		udp dport 5353 drop
+	}
+}
 NFT
 done
 for i in 1 2; do wait_port "b$i" 127.0.0.1 8080 || { echo "nginx did not start"; exit 1; }; done
