@@ -67,23 +67,17 @@ nft_rules() {	# kube-proxy's nftables mode, reduced to what a ClusterIP needs
 	echo "}"
 }
 
+# web_yaml NAME VIP: an unprobed TCP/80 service on both nginx backends.
+web_yaml() {
+	printf '  - name: %s\n    vip: %s\n    port: 80\n    protocol: tcp\n    probe: {type: none}\n' "$1" "$2"
+	printf '    backends:\n      - {address: 10.200.2.11, port: 8080}\n      - {address: 10.200.2.12, port: 8080}\n'
+}
+
 veer_config() {	# MODE
 	local k
+	node_yaml "n-c, n-b" "$1"
+	web_yaml web "$VIP"
 	cat <<YAML
-node:
-  interfaces: [n-c, n-b]
-  mode: $1
-  admin_socket: $SOCK
-  metrics: off
-services:
-  - name: web
-    vip: $VIP
-    port: 80
-    protocol: tcp
-    probe: {type: none}
-    backends:
-      - {address: 10.200.2.11, port: 8080}
-      - {address: 10.200.2.12, port: 8080}
   - name: dns
     vip: $UVIP
     port: 53
@@ -93,16 +87,7 @@ services:
       - {address: 10.200.2.11, port: 5353}
 YAML
 	for k in $(seq 1 $((N_SVC - 1))); do
-		cat <<YAML
-  - name: f$k
-    vip: $(filler_vip "$k")
-    port: 80
-    protocol: tcp
-    probe: {type: none}
-    backends:
-      - {address: 10.200.2.11, port: 8080}
-      - {address: 10.200.2.12, port: 8080}
-YAML
+		web_yaml "f$k" "$(filler_vip "$k")"
 	done
 }
 

