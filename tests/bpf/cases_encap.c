@@ -90,29 +90,6 @@ static void make_mss_option(uint8_t *b, size_t len, int v6)
 	put16(b + l4 + 16, ~pkt_fold(pkt_sum(b + l4, l4len, acc)));
 }
 
-static bool vfx0_mac(struct fx *f, uint8_t *mac, uint32_t *ifindex)
-{
-	struct ifreq ifr;
-	int fd;
-
-	if (!fx_have_fwd_net) {
-		f->skip = "could not build the routed veth (ip/veth missing)";
-		return false;
-	}
-	*ifindex = if_nametoindex("vfx0");
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "vfx0");
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr)) {
-		if (fd >= 0)
-			close(fd);
-		return fx_fail(f, "read vfx0 MAC");
-	}
-	close(fd);
-	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	return true;
-}
-
 static void setup_ipip(struct fx *f, int v6, const char *gw, const char *node)
 {
 	setup_svc(f, v6, IPPROTO_TCP);
@@ -159,7 +136,7 @@ static void encap_routed(struct fx *f, int v6)
 	size_t la, lb;
 	uint32_t oif;
 
-	if (!vfx0_mac(f, mac, &oif))
+	if (!fx_routed_iface(f, mac, &oif))
 		return;
 	in.payload = pl;
 	in.payload_len = sizeof(pl) - 1;
@@ -189,7 +166,7 @@ static void mss(struct fx *f, int v6)
 	size_t la, lb, lc;
 	uint32_t oif;
 
-	if (!vfx0_mac(f, mac, &oif))
+	if (!fx_routed_iface(f, mac, &oif))
 		return;
 	in.payload = opt;
 	in.payload_len = 4;
@@ -230,7 +207,7 @@ static void too_big(struct fx *f, int v6)
 	uint32_t oif;
 	uint8_t mac[6];
 
-	if (!vfx0_mac(f, mac, &oif))
+	if (!fx_routed_iface(f, mac, &oif))
 		return;
 	memset(pl, 'x', sizeof(pl));
 	in.payload = pl;

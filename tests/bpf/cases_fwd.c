@@ -16,25 +16,8 @@ static const uint8_t NEIGH_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x09, 0x11 };
 
 static bool routed_setup(struct fx *f, int v6, uint32_t *oif, uint8_t *oif_mac)
 {
-	struct ifreq ifr;
-	int fd;
-
-	if (!fx_have_fwd_net) {
-		f->skip = "could not build the routed veth (ip/veth missing)";
+	if (!fx_routed_iface(f, oif_mac, oif))
 		return false;
-	}
-	*oif = if_nametoindex("vfx0");
-	/* ioctl, not sysfs: sysfs shows the namespace it was mounted in. */
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "vfx0");
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr)) {
-		if (fd >= 0)
-			close(fd);
-		return fx_fail(f, "read vfx0 MAC");
-	}
-	close(fd);
-	memcpy(oif_mac, ifr.ifr_hwaddr.sa_data, 6);
 	setup_svc(f, v6, IPPROTO_TCP);
 	fx_backend(f, BEA, v6 ? RBE6 : RBE4, BPORT, SVC, VEER_BE_ACTIVE);
 	return true;

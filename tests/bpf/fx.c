@@ -7,6 +7,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -486,4 +489,31 @@ void fx_close(struct fx *f)
 struct bpf_object *fx_object(void)
 {
 	return skel->obj;
+}
+
+/* The runner's routed veth (vfx0): its ifindex and MAC, read with an
+ * ioctl, not sysfs (sysfs shows the namespace it was mounted in). */
+extern int fx_have_fwd_net;	/* set by the runner (fixtures_main.c) */
+
+bool fx_routed_iface(struct fx *f, uint8_t *mac, uint32_t *ifindex)
+{
+	struct ifreq ifr;
+	int fd;
+
+	if (!fx_have_fwd_net) {
+		f->skip = "could not build the routed veth (ip/veth missing)";
+		return false;
+	}
+	*ifindex = if_nametoindex("vfx0");
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "vfx0");
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+		if (fd >= 0)
+			close(fd);
+		return fx_fail(f, "read vfx0 MAC");
+	}
+	close(fd);
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return true;
 }

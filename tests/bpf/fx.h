@@ -101,4 +101,7 @@ struct fx_case {
 	void (*run)(struct fx *f);
 };
 
+/* The routed veth vfx0 the runner builds: MAC and ifindex (skips if absent). */
+bool fx_routed_iface(struct fx *f, uint8_t *mac, uint32_t *ifindex);
+
 #endif
