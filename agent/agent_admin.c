@@ -28,33 +28,6 @@ static void reply_error(struct admin_conn *c, const char *msg)
 	sb_free(&sb);
 }
 
-/* "ADDR", "ADDR:PORT", "[V6]:PORT" or a bare IPv6 address. */
-static int parse_endpoint(const char *s, struct veer_addr *addr, uint8_t *family, uint16_t *port)
-{
-	char buf[80], *colon;
-	unsigned long p = 0;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	*port = 0;
-	if (buf[0] == '[') {
-		char *end = strchr(buf, ']');
-
-		if (!end)
-			return -EINVAL;
-		*end = '\0';
-		if (end[1] == ':')
-			p = strtoul(end + 2, NULL, 10);
-		memmove(buf, buf + 1, strlen(buf + 1) + 1);
-	} else if ((colon = strchr(buf, ':')) && !strchr(colon + 1, ':')) {
-		*colon = '\0';
-		p = strtoul(colon + 1, NULL, 10);
-	}
-	if (p > 65535)
-		return -EINVAL;
-	*port = p;
-	return cfg_parse_addr(buf, addr, family);
-}
-
 static void do_drain(struct agent *a, struct admin_conn *c, int argc, char **argv, bool drain)
 {
 	struct agent_service *s;
@@ -73,7 +46,7 @@ static void do_drain(struct agent *a, struct admin_conn *c, int argc, char **arg
 		reply_error(c, "no such service");
 		return;
 	}
-	if (parse_endpoint(argv[2], &addr, &family, &port)) {
+	if (cfg_parse_endpoint(argv[2], &addr, &family, &port)) {
 		reply_error(c, "bad backend address");
 		return;
 	}

@@ -31,10 +31,9 @@ static void format_ts(char *buf, size_t len)
 static void append_endpoint(struct strbuf *sb, const char *key, const struct veer_addr *a,
 			    uint8_t family, uint16_t port)
 {
-	char addr[64], ep[80];
+	char ep[80];
 
-	cfg_format_addr(a, family, addr, sizeof(addr));
-	snprintf(ep, sizeof(ep), family == VEER_AF_INET6 ? "[%s]:%u" : "%s:%u", addr, port);
+	cfg_format_endpoint(a, family, port, ep, sizeof(ep));
 	sb_printf(sb, ",\"%s\":", key);
 	sb_json_str(sb, ep);
 }

@@ -43,14 +43,7 @@ uint64_t agent_now_real_ns(void)
 
 static const char *backend_name(const struct agent_backend *b, char *buf, size_t len)
 {
-	char addr[64];
-
-	cfg_format_addr(&b->cfg.addr, b->cfg.family, addr, sizeof(addr));
-	if (b->cfg.family == VEER_AF_INET6)
-		snprintf(buf, len, "[%s]:%u", addr, b->cfg.port);
-	else
-		snprintf(buf, len, "%s:%u", addr, b->cfg.port);
-	return buf;
+	return cfg_format_endpoint(&b->cfg.addr, b->cfg.family, b->cfg.port, buf, len);
 }
 
 void backend_export_health(struct agent *a, struct agent_backend *b)

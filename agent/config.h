@@ -116,6 +116,12 @@ void cfg_free(struct veer_cfg *cfg);
 /* Helpers shared with veerctl. */
 int cfg_parse_addr(const char *s, struct veer_addr *a, uint8_t *family);
 const char *cfg_format_addr(const struct veer_addr *a, uint8_t family, char *buf, size_t len);
+/* "ADDR", "ADDR:PORT", "[V6]" or "[V6]:PORT"; port 0 when absent.
+ * Returns 0 or -EINVAL. */
+int cfg_parse_endpoint(const char *s, struct veer_addr *a, uint8_t *family, uint16_t *port);
+/* "ADDR:PORT" or "[V6]:PORT" into buf. */
+const char *cfg_format_endpoint(const struct veer_addr *a, uint8_t family, uint16_t port,
+				char *buf, size_t len);
 /* "200ms", "1s", "2m", "1h", bare number = ms. Returns 0 or -EINVAL. */
 int cfg_parse_duration_ms(const char *s, uint64_t *ms);
 /* Emit cfg as YAML (the config in force, as applied) to f. */

@@ -265,13 +265,6 @@ static void escape_label(char *dst, size_t len, const char *s)
 	dst[j] = '\0';
 }
 
-static const char *addr_str(const struct veer_addr *a, uint8_t family, char *buf, size_t len)
-{
-	if (!inet_ntop(family == VEER_AF_INET6 ? AF_INET6 : AF_INET, a->b, buf, len))
-		snprintf(buf, len, "?");
-	return buf;
-}
-
 static void row_label(struct rows *r, struct row *row, const char *labels)
 {
 	row->lbl = r->pool.len;
@@ -285,7 +278,7 @@ static void add_service(struct rows *r, const struct agent_service *s, const cha
 	char vip[INET6_ADDRSTRLEN], lbl[LABEL_MAX];
 
 	snprintf(lbl, sizeof(lbl), "service=\"%s\",vip=\"%s\",port=\"%u\",protocol=\"%s\"", esc,
-		 addr_str(&s->cfg.vip, s->cfg.family, vip, sizeof(vip)), s->cfg.port,
+		 cfg_format_addr(&s->cfg.vip, s->cfg.family, vip, sizeof(vip)), s->cfg.port,
 		 proto_name(s->cfg.proto));
 	row->id = s->id;
 	row->s = s;
@@ -298,13 +291,11 @@ static void add_backend(struct rows *r, const struct agent_backend *b, const cha
 {
 	struct row *row = &r->be[r->n_be++];
 	const struct cfg_backend *c = &b->cfg;
-	char addr[INET6_ADDRSTRLEN], lbl[LABEL_MAX];
-	bool v6 = c->family == VEER_AF_INET6;
+	char ep[INET6_ADDRSTRLEN + 8], lbl[LABEL_MAX];
 	struct veer_health h;
 
-	snprintf(lbl, sizeof(lbl), "service=\"%s\",backend=\"%s%s%s:%u\",tier=\"%u\"", esc,
-		 v6 ? "[" : "", addr_str(&c->addr, c->family, addr, sizeof(addr)), v6 ? "]" : "",
-		 c->port, c->tier);
+	snprintf(lbl, sizeof(lbl), "service=\"%s\",backend=\"%s\",tier=\"%u\"", esc,
+		 cfg_format_endpoint(&c->addr, c->family, c->port, ep, sizeof(ep)), c->tier);
 	row->id = b->id;
 	row->s = b->svc;
 	row_label(r, row, lbl);

@@ -7,61 +7,10 @@
 #include "format.h"
 #include "output.h"
 
-static int parse_port(const char *s, uint16_t *port)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || !*s || *end || v == 0 || v > 65535)
-		return -EINVAL;
-	*port = v;
-	return 0;
-}
-
-/* Split "[v6]:port", "[v6]", "v4:port", "v4" or a bare v6 address. */
-static int split_host_port(const char *s, char *host, size_t len, const char **port)
-{
-	const char *colon = strrchr(s, ':');
-	size_t n;
-
-	*port = NULL;
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (!close || (close[1] && close[1] != ':'))
-			return -EINVAL;
-		n = close - s - 1;
-		if (close[1] == ':')
-			*port = close + 2;
-		s++;
-	} else if (colon && colon == strchr(s, ':')) {
-		n = colon - s;		/* exactly one colon: IPv4 with a port */
-		*port = colon + 1;
-	} else {
-		n = strlen(s);
-	}
-	if (n >= len)
-		return -EINVAL;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	return 0;
-}
-
 int parse_endpoint(const char *s, struct endpoint *ep)
 {
-	char host[FMT_LEN];
-	const char *port;
-
 	memset(ep, 0, sizeof(*ep));
-	if (split_host_port(s, host, sizeof(host), &port))
-		return -EINVAL;
-	if (cfg_parse_addr(host, &ep->addr, &ep->family))
-		return -EINVAL;
-	if (port && parse_port(port, &ep->port))
-		return -EINVAL;
-	return 0;
+	return cfg_parse_endpoint(s, &ep->addr, &ep->family, &ep->port);
 }
 
 bool endpoint_matches(const struct endpoint *ep, const struct veer_addr *a,
@@ -84,14 +33,7 @@ const char *fmt_addr(const struct veer_addr *a, uint8_t family, char *buf)
 const char *fmt_addr_port(const struct veer_addr *a, uint8_t family, uint16_t port,
 			  char *buf)
 {
-	char addr[FMT_LEN];
-
-	fmt_addr(a, family, addr);
-	if (family == VEER_AF_INET6)
-		snprintf(buf, FMT_LEN, "[%.46s]:%u", addr, port);
-	else
-		snprintf(buf, FMT_LEN, "%.46s:%u", addr, port);
-	return buf;
+	return cfg_format_endpoint(a, family, port, buf, FMT_LEN);
 }
 
 const char *fmt_duration(uint64_t ns, char *buf)
