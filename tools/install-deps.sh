@@ -4,7 +4,7 @@
 set -e
 PKGS="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev
 libyaml-dev libcurl4-openssl-dev libmicrohttpd-dev libc-ares-dev libcmocka-dev pkg-config make gcc
-iproute2 nftables ethtool nginx-light dnsmasq-base curl wrk dnsutils jq gnuplot-nox perl
+iproute2 iputils-ping nftables ethtool nginx-light dnsmasq-base curl wrk dnsutils jq gnuplot-nox perl
 prometheus python3-docutils"
 missing=""
 for p in $PKGS; do
