@@ -1,0 +1,48 @@
+#!/bin/bash
+# Config reload as Kubernetes does it: the file is a symlink through
+# ..data, and an update swaps ..data. Other files changing in the same
+# directory (here veerd's own log) do not trigger reloads, and a rejected
+# file is reported once.
+. "$(dirname "$0")/lib.sh"
+need nginx curl nsenter
+plan 5
+
+topo_up 1
+start_nginx b1 b1 8080
+wait_port b1 127.0.0.1 8080
+CM=$WORK/cm
+svc() {	# svc NAME VIP
+	printf '  - {name: %s, vip: %s, port: 80, protocol: tcp, probe: {type: none}, backends: [{address: 10.200.2.11, port: 8080}]}\n' "$1" "$2"
+}
+publish() {	# publish VERSION: what the kubelet does with a ConfigMap update
+	mkdir -p "$CM/..$1"
+	cat >"$CM/..$1/veer.yaml"
+	ln -sfn "..$1" "$CM/..data_tmp" && mv -T "$CM/..data_tmp" "$CM/..data"
+}
+mkdir -p "$CM"
+{ node_yaml "n-c, n-b"; svc web 10.200.100.10; } | publish v1
+ln -s ..data/veer.yaml "$CM/veer.yaml"
+# veerd logs into the watched directory: its own writes must not reload.
+nsenter --net=/run/netns/"${P}node" "$VEERD" --config "$CM/veer.yaml" --state-dir "$STATE" \
+	>>"$CM/veerd.log" 2>&1 &
+VEERD_PID=$!
+PIDS+=($VEERD_PID)
+for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+sleep 1
+check "veerd does not reload on its own log writes" \
+	[ "$(grep -c 'msg=reconciled' "$CM/veerd.log")" = 1 ]
+
+{ node_yaml "n-c, n-b"; svc web 10.200.100.10; svc web2 10.200.100.11; } | publish v2
+for _ in $(seq 40); do grep -q 'service added.*web2' "$CM/veerd.log" && break; sleep 0.05; done
+check "a ..data symlink swap is picked up" grep -q 'service added.*web2' "$CM/veerd.log"
+check "the new service serves" \
+	bash -c "ip netns exec ${P}client curl -s --max-time 2 http://10.200.100.11/ | grep -q b1"
+
+printf 'node: {interfaces: [n-c]}\nservices: [{name: web}]\n' | publish v3
+sleep 1.5
+check "a rejected config is reported once, not on every write nearby" \
+	[ "$(grep -c 'config rejected' "$CM/veerd.log")" = 1 ]
+check "the config in force keeps serving" \
+	bash -c "ip netns exec ${P}client curl -s --max-time 2 http://10.200.100.11/ | grep -q b1"
+cp "$CM/veerd.log" "$WORK/veerd.log"
+finish
