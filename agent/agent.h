@@ -72,6 +72,7 @@ struct agent_counters {
 
 struct admin;
 struct ifwatch;
+struct routewatch;
 struct cfgwatch;
 struct ring_buffer;
 struct metrics;
@@ -94,6 +95,7 @@ struct agent {
 	struct prober *prober;
 	struct admin *admin;
 	struct ifwatch *ifw;
+	struct routewatch *rtw;		/* route changes -> forwarding cache */
 	struct cfgwatch *cfgw;
 	struct ring_buffer *rb;
 	struct metrics *metrics;
@@ -107,6 +109,7 @@ struct agent {
 	uint64_t started_us;
 	bool ready;			/* config applied and attached */
 	bool seed_changed;		/* reconcile: every table must be rebuilt */
+	bool fib_stale;			/* a backend id was freed: dp_fib_invalidate */
 	int n_attached;
 };
 
@@ -151,6 +154,10 @@ void agent_emit(struct agent *a, const char *type, struct agent_service *s,
 /* agent_ifaces.c: attach to interfaces matching node.interfaces */
 int agent_ifaces_start(struct agent *a, char *err, size_t errlen);
 void agent_ifaces_refresh(struct agent *a);
+
+/* agent_routes.c: invalidate the forwarding cache on route changes */
+int agent_routes_start(struct agent *a, char *err, size_t errlen);
+void agent_routes_stop(struct agent *a);
 
 /* agent_admin.c */
 int agent_admin_start(struct agent *a, char *err, size_t errlen);

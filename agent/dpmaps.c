@@ -32,6 +32,7 @@ int dp_maps_from_skel(struct veer_bpf *skel, struct dp_maps *m, char *err, size_
 		{ &m->drops, VEER_MAP_DROPS }, { &m->events, VEER_MAP_EVENTS },
 		{ &m->meta, VEER_MAP_SVC_META }, { &m->health, VEER_MAP_HEALTH },
 		{ &m->snat, VEER_MAP_SNAT }, { &m->ports, VEER_MAP_PORTS },
+		{ &m->fibgen, VEER_MAP_FIB_GEN },
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -40,6 +41,17 @@ int dp_maps_from_skel(struct veer_bpf *skel, struct dp_maps *m, char *err, size_
 			return *all[i].fd;
 	}
 	return 0;
+}
+
+int dp_fib_invalidate(const struct dp_maps *m)
+{
+	uint32_t zero = 0, gen = 0;
+
+	/* veerd is the only writer: read, bump, write is not racy. */
+	if (bpf_map_lookup_elem(m->fibgen, &zero, &gen))
+		return -errno;
+	gen++;
+	return bpf_map_update_elem(m->fibgen, &zero, &gen, BPF_ANY) ? -errno : 0;
 }
 
 int dp_port_set(const struct dp_maps *m, uint16_t port, int backend)

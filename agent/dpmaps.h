@@ -13,6 +13,7 @@ struct dp_maps {
 	int svc_stat, be_stat, drops, events, meta, health;
 	int snat;		/* full NAT port claims (snat_gc.c) */
 	int ports;		/* prefilter bits (dp_port_set) */
+	int fibgen;		/* forwarding cache generation (dp_fib_invalidate) */
 };
 
 int dp_maps_from_skel(struct veer_bpf *skel, struct dp_maps *m, char *err, size_t errlen);
@@ -37,6 +38,11 @@ int dp_table_remove(const struct dp_maps *m, uint32_t svc_id);
  * is never looked up. Bits are never cleared while veerd runs (a stale
  * bit only costs a lookup). Returns 0 or -errno. */
 int dp_port_set(const struct dp_maps *m, uint16_t port, int backend);
+
+/* Make the datapath forget every cached forwarding decision (the next
+ * packet to each backend takes a FIB lookup): after a route, rule,
+ * neighbour or link change, or when a backend id is freed for reuse. */
+int dp_fib_invalidate(const struct dp_maps *m);
 
 /* Delete every conntrack and reverse-NAT entry of a service, or of one
  * backend (VEER_BACKEND_NONE: all backends of svc_id). Returns entries removed. */

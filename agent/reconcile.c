@@ -216,6 +216,7 @@ static void free_backend(struct agent *a, struct agent_backend *b)
 	/* UNUSED makes its flows re-pick on their next packet. */
 	bpf_map_update_elem(a->maps.be, &b->id, &zero_be, BPF_ANY);
 	bpf_map_update_elem(a->maps.health, &b->id, &zero_h, BPF_ANY);
+	a->fib_stale = true;	/* the id may next name another address */
 	a->be_by_id[b->id] = NULL;
 	be_used[b->id] = BE_ID_FREE;
 	free(b);
@@ -493,6 +494,7 @@ static void drop_unclaimed_adopted(struct agent *a)
 		bpf_map_update_elem(a->maps.health, &id, &zero_h, BPF_ANY);
 		be_used[id] = BE_ID_FREE;
 	}
+	dp_fib_invalidate(&a->maps);
 	free(adopted.svc_name);
 	free(adopted.be);
 	memset(&adopted, 0, sizeof(adopted));
@@ -540,6 +542,8 @@ int agent_apply(struct agent *a, struct veer_cfg *cfg, char *err, size_t errlen)
 		drop_unclaimed_adopted(a);
 	if (a->ifw)
 		agent_ifaces_refresh(a);
+	if (a->fib_stale && !dp_fib_invalidate(&a->maps))
+		a->fib_stale = false;
 	if (old && old != cfg)
 		cfg_free(old);
 	for (size_t i = 0; i < a->n_svcs; i++)

@@ -164,6 +164,7 @@ static int run(struct agent *a)
 		pr_err("config applied with errors", "error=%s", log_quote(q, sizeof(q), err));
 	malloc_trim(0);
 	if (agent_events_open(a, err, sizeof(err)) || agent_ifaces_start(a, err, sizeof(err)) ||
+	    agent_routes_start(a, err, sizeof(err)) ||
 	    agent_admin_start(a, err, sizeof(err)) || setup_signals(a))
 		goto fail;
 	if (a->cfg->node.metrics_listen[0]) {
@@ -188,6 +189,7 @@ out:
 	metrics_stop(a->metrics);
 	admin_free(a->admin);
 	cfgwatch_free(a->loop, a->cfgw);
+	agent_routes_stop(a);
 	agent_release_all(a);
 	prober_free(a->prober);
 	dp_close(a->skel);

@@ -18,7 +18,7 @@
 
 static __always_inline int veer_run(void *ctx, enum vkind k)
 {
-	struct pkt p = {};
+	struct pkt p = { .iif = ctx_ifindex(ctx, k) };
 	struct veer_svc *svc;
 	int v, pf;
 

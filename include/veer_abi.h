@@ -44,6 +44,8 @@
 #define VEER_MAP_SVC_META "veer_svcmeta_v1"	/* written by veerd only */
 #define VEER_MAP_HEALTH   "veer_health_v1"	/* written by veerd only */
 #define VEER_MAP_PORTS    "veer_ports_v1"	/* written by veerd only */
+#define VEER_MAP_FIB_GEN  "veer_fibgen_v1"	/* written by veerd only */
+#define VEER_MAP_FIB_CACHE "veer_fibc_v1"	/* the datapath's own */
 
 #define VEER_AF_INET  4
 #define VEER_AF_INET6 6
@@ -185,6 +187,35 @@ struct veer_iface {
 	__u32 pad;
 };
 
+/*
+ * Forwarding cache (veer_fibc_v1, per CPU, direct-mapped by backend id):
+ * how the last packet to a backend left, so the next ones skip
+ * bpf_fib_lookup. VEER_FIBC_SLOTS slots a CPU (160 KiB), not one per
+ * possible backend (5 MiB a CPU); a slot names its backend. An entry
+ * holds while its gen equals veer_fibgen_v1's, which veerd bumps on every
+ * route, rule, neighbour, link or backend change, and for at most
+ * VEER_FIBC_LIFETIME_NS (what bounds staleness while veerd is down).
+ */
+#define VEER_FIBC_LIFETIME_NS 1000000000ULL
+#define VEER_FIBC_SLOTS 4096	/* a power of two */
+
+enum veer_fibc_flags {
+	VEER_FIBC_F_XDP_TX = 1 << 0,	/* XDP may redirect out of oif */
+};
+
+struct veer_fib_cache {
+	__u64 expires_ns;		/* flow clock */
+	__u32 gen;
+	__u32 backend_id;		/* whose slot it is */
+	__u32 iif;			/* looked up for packets from here */
+	__u32 oif;
+	__u16 mtu;			/* largest IP packet oif takes */
+	__u8 flags;			/* enum veer_fibc_flags */
+	__u8 pad;
+	__u8 dmac[6];
+	__u8 smac[6];
+};
+
 /* Per-CPU counters, summed by user space. */
 struct veer_svc_stats {
 	__u64 packets;
@@ -319,6 +350,7 @@ _Static_assert(sizeof(struct veer_flow) == 40, "veer_flow layout");
 _Static_assert(sizeof(struct veer_ct) == 32, "veer_ct layout");
 _Static_assert(sizeof(struct veer_rnat) == 40, "veer_rnat layout");
 _Static_assert(sizeof(struct veer_iface) == 8, "veer_iface layout");
+_Static_assert(sizeof(struct veer_fib_cache) == 40, "veer_fib_cache layout");
 _Static_assert(sizeof(struct veer_event) == 64, "veer_event layout");
 _Static_assert(sizeof(struct veer_svc_meta) == 112, "veer_svc_meta layout");
 _Static_assert(sizeof(struct veer_health) == 96, "veer_health layout");

@@ -11,18 +11,31 @@
 
 enum vkind { VK_XDP = 0, VK_TC = 1 };
 
+/*
+ * The packet pointers are loaded with an explicit instruction: left to
+ * itself clang may keep ctx + offsetof(data_end) in a register across a
+ * helper call and load through it later, which the verifier refuses
+ * ("dereference of modified ctx ptr").
+ */
+#define CTX_LOAD_U32(ctx, type, field) ({					\
+	__u64 __v;								\
+	asm volatile("%0 = *(u32 *)(%1 + %2)"					\
+		     : "=r"(__v) : "r"(ctx), "i"(__builtin_offsetof(type, field)));	\
+	(void *)(long)__v;							\
+})
+
 static __always_inline void *ctx_data(void *ctx, enum vkind k)
 {
 	if (k == VK_XDP)
-		return (void *)(long)((struct xdp_md *)ctx)->data;
-	return (void *)(long)((struct __sk_buff *)ctx)->data;
+		return CTX_LOAD_U32(ctx, struct xdp_md, data);
+	return CTX_LOAD_U32(ctx, struct __sk_buff, data);
 }
 
 static __always_inline void *ctx_data_end(void *ctx, enum vkind k)
 {
 	if (k == VK_XDP)
-		return (void *)(long)((struct xdp_md *)ctx)->data_end;
-	return (void *)(long)((struct __sk_buff *)ctx)->data_end;
+		return CTX_LOAD_U32(ctx, struct xdp_md, data_end);
+	return CTX_LOAD_U32(ctx, struct __sk_buff, data_end);
 }
 
 /* Whole frame length (tc: including non-linear data). */

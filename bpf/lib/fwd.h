@@ -2,8 +2,10 @@
 /*
  * Forwarding a rewritten packet. XDP redirects only where the frame is
  * known to be delivered (VEER_IF_F_XDP_TX_OK, set by veerd), else hands the
- * rewritten packet to the stack; tc uses bpf_redirect_neigh. With no route
- * the packet goes to the stack, which routes it or answers with ICMP.
+ * rewritten packet to the stack; tc redirects with the neighbour's MAC, or
+ * through bpf_redirect_neigh while the neighbour is unresolved. With no
+ * route the packet goes to the stack, which routes it or answers with
+ * ICMP. Packets to a backend go through the forwarding cache (fibcache.h).
  */
 #ifndef VEER_BPF_FWD_H
 #define VEER_BPF_FWD_H
@@ -11,6 +13,7 @@
 #include "csum.h"
 #include "stats.h"
 #include "parse.h"
+#include "fibcache.h"
 
 /* Decrement TTL / hop limit; -1 if it would reach 0. */
 static __always_inline int ttl_dec(void *ctx, enum vkind k, const struct pkt *p)
@@ -37,72 +40,118 @@ static __always_inline int ttl_dec(void *ctx, enum vkind k, const struct pkt *p)
 	return 0;
 }
 
+/* The IP packet's length as the FIB checks it against the MTU; 0 for a
+ * GSO skb (tc), which is longer than the MTU by design: the kernel checks
+ * its segments against the egress instead. */
+static __always_inline __u16 fwd_ip_len(void *ctx, enum vkind k, const struct pkt *p)
+{
+	if (k == VK_TC && ((struct __sk_buff *)ctx)->gso_size)
+		return 0;
+	return p->l4_len + (p->v6 ? 40 : 20);
+}
+
 static __always_inline void fib_params(struct bpf_fib_lookup *f, void *ctx,
 				       enum vkind k, const struct pkt *p)
 {
 	__builtin_memset(f, 0, sizeof(*f));
-	f->ifindex = ctx_ifindex(ctx, k);
+	f->ifindex = p->iif;
 	f->l4_protocol = p->flow.proto;
 	f->sport = p->flow.sport;
 	f->dport = p->flow.dport;
 	if (p->v6) {
 		f->family = AF_INET6;
-		f->tot_len = p->l4_len + 40;
 		__builtin_memcpy(f->ipv6_src, &p->flow.src, 16);
 		__builtin_memcpy(f->ipv6_dst, &p->flow.dst, 16);
 	} else {
 		f->family = AF_INET;
-		f->tot_len = p->l4_len + 20;
 		f->ipv4_src = p->flow.src.v4;
 		f->ipv4_dst = p->flow.dst.v4;
 	}
-	/* A GSO skb (tc) is longer than the MTU by design: no length, so the
-	 * kernel checks its segments against the egress instead. */
-	if (k == VK_TC && ((struct __sk_buff *)ctx)->gso_size)
-		f->tot_len = 0;
+	f->tot_len = fwd_ip_len(ctx, k, p);
 }
 
-static __always_inline int fwd_xdp(void *ctx, struct pkt *p, __u32 ok_reason)
+/* The egress MTU for the cache: a lookup with the largest length answers
+ * FRAG_NEEDED with it (lo and the like take anything). */
+static __always_inline __u16 fib_mtu(void *ctx, const struct bpf_fib_lookup *ok)
 {
-	struct bpf_fib_lookup f;
-	struct veer_iface *ifc;
-	struct ethhdr *eth;
-	void *data, *end;
-	__u32 oif;
-	long rc;
+	struct bpf_fib_lookup m = *ok;
 
-	fib_params(&f, ctx, VK_XDP, p);
-	rc = bpf_fib_lookup(ctx, &f, sizeof(f), 0);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
-		p->reason = VEER_R_PASS_FIB_FAIL;
-		goto to_stack;
-	}
-	oif = f.ifindex;
-	ifc = bpf_map_lookup_elem(&veer_if_v1, &oif);
-	if (!ifc || !(ifc->flags & VEER_IF_F_XDP_TX_OK) ||
-	    !bpf_map_lookup_elem(&veer_tx_v1, &oif)) {
-		p->reason = VEER_R_XDP_PASS_STACK;
-		goto to_stack;
-	}
-	if (ttl_dec(ctx, VK_XDP, p)) {
+	m.tot_len = 0xffff;
+	if (bpf_fib_lookup(ctx, &m, sizeof(m), BPF_FIB_LOOKUP_SKIP_NEIGH) ==
+	    BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return m.mtu_result;
+	return 0xffff;
+}
+
+/* Write the next hop's MACs and drop a TTL; V_CONT, or the verdict. */
+static __always_inline int fwd_l2(void *ctx, enum vkind k, struct pkt *p,
+				  const __u8 *dmac, const __u8 *smac)
+{
+	struct ethhdr *eth;
+
+	if (ttl_dec(ctx, k, p)) {
 		p->reason = VEER_R_DROP_TTL;
 		return V_DROP;
 	}
-	data = ctx_data(ctx, VK_XDP);
-	end = ctx_data_end(ctx, VK_XDP);
-	eth = data;
-	if ((void *)(eth + 1) > end)
+	eth = ctx_data(ctx, k);
+	if ((void *)(eth + 1) > ctx_data_end(ctx, k))
 		return V_DROP;
-	__builtin_memcpy(eth->h_dest, f.dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, f.smac, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
+	return V_CONT;
+}
+
+static __always_inline int xdp_out(void *ctx, struct pkt *p, __u32 oif, const __u8 *dmac,
+				   const __u8 *smac, __u32 ok_reason)
+{
+	int v = fwd_l2(ctx, VK_XDP, p, dmac, smac);
+
+	if (v != V_CONT)
+		return v;
 	p->reason = ok_reason;
 	if (bpf_redirect_map(&veer_tx_v1, oif, 0) == XDP_REDIRECT)
 		return V_REDIRECT;
 	p->reason = VEER_R_PASS_FIB_FAIL;	/* target vanished meanwhile */
 	return V_DROP;
-to_stack:
+}
+
+static __always_inline int xdp_to_stack(void *ctx, struct pkt *p, __u32 reason)
+{
+	p->reason = reason;
 	ctx_mark_handled(ctx, VK_XDP);
 	return V_PASS;
+}
+
+/* be_id: the backend the packet goes to (its cache slot), or
+ * VEER_BACKEND_NONE for a packet to anywhere else (no caching). */
+static __always_inline int fwd_xdp(void *ctx, struct pkt *p, __u32 ok_reason,
+				   __u32 be_id, __u64 now)
+{
+	__u32 iif = p->iif;
+	const struct veer_fib_cache *c;
+	struct bpf_fib_lookup f;
+	struct veer_iface *ifc;
+	__u8 flags = 0;
+	__u32 oif;
+
+	c = fibc_get(be_id, iif, fwd_ip_len(ctx, VK_XDP, p), now);
+	if (c) {
+		if (!(c->flags & VEER_FIBC_F_XDP_TX))
+			return xdp_to_stack(ctx, p, VEER_R_XDP_PASS_STACK);
+		return xdp_out(ctx, p, c->oif, c->dmac, c->smac, ok_reason);
+	}
+	fib_params(&f, ctx, VK_XDP, p);
+	if (bpf_fib_lookup(ctx, &f, sizeof(f), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+		return xdp_to_stack(ctx, p, VEER_R_PASS_FIB_FAIL);
+	oif = f.ifindex;
+	ifc = bpf_map_lookup_elem(&veer_if_v1, &oif);
+	if (ifc && (ifc->flags & VEER_IF_F_XDP_TX_OK) && bpf_map_lookup_elem(&veer_tx_v1, &oif))
+		flags = VEER_FIBC_F_XDP_TX;
+	if (be_id != VEER_BACKEND_NONE)
+		fibc_put(be_id, iif, &f, fib_mtu(ctx, &f), flags, now);
+	if (!flags)
+		return xdp_to_stack(ctx, p, VEER_R_XDP_PASS_STACK);
+	return xdp_out(ctx, p, oif, f.dmac, f.smac, ok_reason);
 }
 
 /* tc: out of the FIB's interface to the next hop the lookup left in f
@@ -125,14 +174,37 @@ static __always_inline int redirect_to_next_hop(const struct bpf_fib_lookup *f, 
 	return V_PASS;
 }
 
-static __always_inline int fwd_tc(void *ctx, struct pkt *p, __u32 ok_reason)
+/* tc, neighbour known (cached or just looked up): MACs written here. */
+static __always_inline int tc_out(void *ctx, struct pkt *p, __u32 oif, const __u8 *dmac,
+				  const __u8 *smac, __u32 ok_reason)
 {
+	int v = fwd_l2(ctx, VK_TC, p, dmac, smac);
+
+	if (v != V_CONT)
+		return v;
+	p->reason = ok_reason;
+	return bpf_redirect(oif, 0) == TC_ACT_REDIRECT ? V_REDIRECT : V_DROP;
+}
+
+static __always_inline int fwd_tc(void *ctx, struct pkt *p, __u32 ok_reason,
+				  __u32 be_id, __u64 now)
+{
+	__u32 iif = p->iif;
+	const struct veer_fib_cache *c;
 	struct bpf_fib_lookup f;
 	long rc;
 
+	c = fibc_get(be_id, iif, fwd_ip_len(ctx, VK_TC, p), now);
+	if (c)
+		return tc_out(ctx, p, c->oif, c->dmac, c->smac, ok_reason);
 	fib_params(&f, ctx, VK_TC, p);
-	rc = bpf_fib_lookup(ctx, &f, sizeof(f), BPF_FIB_LOOKUP_SKIP_NEIGH);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) {
+	rc = bpf_fib_lookup(ctx, &f, sizeof(f), 0);
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
+		if (be_id != VEER_BACKEND_NONE)
+			fibc_put(be_id, iif, &f, fib_mtu(ctx, &f), 0, now);
+		return tc_out(ctx, p, f.ifindex, f.dmac, f.smac, ok_reason);
+	}
+	if (rc != BPF_FIB_LKUP_RET_NO_NEIGH) {
 		p->reason = VEER_R_PASS_FIB_FAIL;
 		return V_PASS;
 	}
@@ -143,13 +215,14 @@ static __always_inline int fwd_tc(void *ctx, struct pkt *p, __u32 ok_reason)
 	return redirect_to_next_hop(&f, p, ok_reason);
 }
 
-/* Forward the rewritten packet; ok_reason is counted when it leaves. */
+/* Forward the rewritten packet; ok_reason is counted when it leaves.
+ * be_id/now: see fwd_xdp. */
 static __always_inline int fwd_packet(void *ctx, enum vkind k, struct pkt *p,
-				      __u32 ok_reason)
+				      __u32 ok_reason, __u32 be_id, __u64 now)
 {
 	if (k == VK_XDP)
-		return fwd_xdp(ctx, p, ok_reason);
-	return fwd_tc(ctx, p, ok_reason);
+		return fwd_xdp(ctx, p, ok_reason, be_id, now);
+	return fwd_tc(ctx, p, ok_reason, be_id, now);
 }
 
 #endif

@@ -354,7 +354,7 @@ static __always_inline int svc_packet(void *ctx, enum vkind k, struct pkt *p,
 		return V_DROP;
 	if (be_full_nat(s.be) && nat_rewrite(ctx, k, p, NAT_SRC, &s.be->snat, s.nat_port))
 		return V_DROP;
-	return fwd_packet(ctx, k, p, VEER_R_FWD);
+	return fwd_packet(ctx, k, p, VEER_R_FWD, s.be_id, s.now);
 }
 
 #endif

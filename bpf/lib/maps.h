@@ -167,4 +167,22 @@ struct {
 	__type(value, struct veer_health);
 } veer_health_v1 SEC(".maps");
 
+/* Forwarding cache generation (one __u32), bumped by veerd on route,
+ * rule, neighbour, link and backend changes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} veer_fibgen_v1 SEC(".maps");
+
+/* Forwarding cache, slot = backend id % VEER_FIBC_SLOTS (struct
+ * veer_fib_cache, per CPU): the datapath's own, never written by veerd. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VEER_FIBC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct veer_fib_cache);
+} veer_fibc_v1 SEC(".maps");
+
 #endif

@@ -26,6 +26,7 @@ struct pkt {
 	__u8 tcp_flags;
 	__u8 v6;		/* 1: IPv6 */
 	__u32 reason;		/* enum veer_reason of the verdict */
+	__u32 iif;		/* ingress ifindex */
 };
 
 static __always_inline int parse_fail(struct pkt *p, __u32 reason, int v)

@@ -138,7 +138,7 @@ static __always_inline int snat_reply(void *ctx, enum vkind k, struct pkt *p,
 	if (nat_rewrite(ctx, k, p, NAT_SRC, &rn.vip, rn.vport) ||
 	    nat_rewrite(ctx, k, p, NAT_DST, &rn.client, rn.cport))
 		return V_DROP;
-	return fwd_packet(ctx, k, p, VEER_R_FWD_REPLY);
+	return fwd_packet(ctx, k, p, VEER_R_FWD_REPLY, VEER_BACKEND_NONE, 0);
 }
 
 static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
@@ -173,7 +173,7 @@ static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
 
 	if (nat_rewrite(ctx, k, p, NAT_SRC, &rn.vip, rn.vport))
 		return V_DROP;
-	return fwd_packet(ctx, k, p, VEER_R_FWD_REPLY);
+	return fwd_packet(ctx, k, p, VEER_R_FWD_REPLY, VEER_BACKEND_NONE, 0);
 }
 
 #endif

@@ -24,7 +24,10 @@
  *    measured the same way.
  * The floor is an empty program (return PASS) run exactly like each case.
  *
- *   bpf_bench [-b BASELINE]   BASELINE: "new|est|nonsvc|udp NS" lines, the
+ *   bpf_bench [-q] [-b BASELINE]
+ *                             -q: only 1 backend x 1 service (quick look)
+ *                             -c new|est|nonsvc|udp: only that case
+ *                             BASELINE: "new|est|nonsvc|udp NS" lines, the
  *                             per-packet cost nftables DNAT adds, measured
  *                             by e2e_vs_nftables.sh with real packets
  *                             (default build/bench/nft_baseline.txt if
@@ -67,6 +70,7 @@ struct row {
 };
 
 static struct row rows[64];
+static const char *only_case;	/* -c KEY: measure only this case */
 static int nrows;
 static uint32_t flow_seq;	/* new flows never repeat across figures */
 
@@ -296,6 +300,10 @@ static int measure_config(struct bench *b, uint32_t n_be, uint32_t n_svc)
 		}
 		rw->backends = n_be;
 		rw->services = n_svc;
+		if (only_case && strcmp(only_case, case_key[rw->c])) {
+			nrows--;
+			continue;
+		}
 		for (p = 0; p < 2; p++)
 			rw->f[p] = measure(b, rw->c, p);
 	}
@@ -371,16 +379,20 @@ int main(int argc, char **argv)
 	static const uint32_t backends[] = { 1, 100, 1000 };
 	struct bench b;
 	uint64_t t0;
-	int opt, ok = 1;
+	int opt, ok = 1, quick = 0;
 	size_t i;
 
 	memset(&b, 0, sizeof(b));
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "b:h")) != -1) {
+	while ((opt = getopt(argc, argv, "qc:b:h")) != -1) {
 		if (opt == 'b') {
 			read_baseline(optarg);
+		} else if (opt == 'c') {
+			only_case = optarg;
+		} else if (opt == 'q') {
+			quick = 1;
 		} else {
-			fprintf(stderr, "usage: %s [-b nft_baseline_file]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-q] [-c case] [-b nft_baseline_file]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -393,14 +405,17 @@ int main(int argc, char **argv)
 		return 1;
 	printf("# conntrack and reverse NAT pre-filled with %u flows each in %.1f s\n",
 	       B_CT_FILL, (bench_now_ns() - t0) / 1e9);
-	for (i = 0; i < 3 && ok; i++)
+	for (i = 0; i < (quick ? 1 : 3) && ok; i++)
 		ok = !measure_config(&b, backends[i], 1);
+	if (quick)
+		goto out;
 	t0 = bench_now_ns();
 	if (ok && bench_fill_services(&b))
 		ok = 0;
 	printf("# %u filler services installed in %.1f s\n", B_FILLERS, (bench_now_ns() - t0) / 1e9);
 	for (i = 0; i < 3 && ok; i++)
 		ok = !measure_config(&b, backends[i], 1 + B_FILLERS);
+out:
 	print_table();
 	bench_unload(&b);
 	for (i = 0; i < (size_t)nrows; i++)

@@ -19,6 +19,13 @@
 #define BE6B  "fd00:200:2::12"
 #define RTR6  "fd00:200:3::1"
 
+/* Behind the runner's routed veth (fixtures_main.c): RBE*_ have a
+ * permanent neighbour (RNEIGH_MAC), RBE*_NONEIGH none. */
+#define RBE4 "10.200.9.11"
+#define RBE6 "fd00:200:9::11"
+#define RBE4_NONEIGH "10.200.9.12"
+extern const uint8_t RNEIGH_MAC[6];
+
 #define VPORT 80
 #define BPORT 8080
 #define CPORT 40000
@@ -55,7 +62,10 @@ struct pspec rnat_of(const struct pspec *in);
 
 extern const struct fx_case cases_input[], cases_nat[], cases_ct[], cases_signals[],
 	cases_icmp[], cases_refuse[], cases_fwd[], cases_snat[], cases_encap[],
-	cases_prefilter[];
+	cases_prefilter[], cases_fibcache[];
+
+/* Backend A behind the routed veth (fx_routed_iface): its ifindex, MAC. */
+bool routed_setup(struct fx *f, int v6, uint32_t *oif, uint8_t *oif_mac);
 
 /* Set by fixtures_main when the forwarding topology could be built. */
 extern int fx_have_fwd_net;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Forwarding with a route (the veth built by fixtures_main): XDP redirects
- * only where VEER_IF_F_XDP_TX_OK says the frame is delivered, tc always
- * uses bpf_redirect_neigh; TTL rules. */
+ * only where VEER_IF_F_XDP_TX_OK says the frame is delivered; tc writes the
+ * neighbour's MACs itself, or leaves an unresolved one to
+ * bpf_redirect_neigh; TTL rules. */
 #include <stdio.h>
 #include <string.h>
 #include <net/if.h>
@@ -10,11 +11,9 @@
 #include <unistd.h>
 #include "cases.h"
 
-#define RBE4 "10.200.9.11"
-#define RBE6 "fd00:200:9::11"
-static const uint8_t NEIGH_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x09, 0x11 };
+const uint8_t RNEIGH_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x09, 0x11 };
 
-static bool routed_setup(struct fx *f, int v6, uint32_t *oif, uint8_t *oif_mac)
+bool routed_setup(struct fx *f, int v6, uint32_t *oif, uint8_t *oif_mac)
 {
 	if (!fx_routed_iface(f, oif_mac, oif))
 		return false;
@@ -39,10 +38,29 @@ static void redirect(struct fx *f, int v6, int tx_ok)
 		return;
 	}
 	out.ttl = 63;
+	out.dmac = RNEIGH_MAC;
+	out.smac = mac;
+	fx_step(f, &in, EXP(FX_REDIRECT, &out, VEER_R_FWD));
+}
+
+/* A route but no neighbour yet: XDP leaves it to the stack (which
+ * resolves it), tc to bpf_redirect_neigh (MACs untouched here). */
+static void case_unresolved4(struct fx *f)
+{
+	struct pspec in = to_vip(0, IPPROTO_TCP, F_ACK), out;
+	uint8_t mac[6];
+	uint32_t oif;
+
+	if (!routed_setup(f, 0, &oif, mac))
+		return;
+	fx_backend(f, BEA, RBE4_NONEIGH, BPORT, SVC, VEER_BE_ACTIVE);
+	fx_iface(f, oif, VEER_IF_F_ATTACHED | VEER_IF_F_XDP_TX_OK, 1);
+	out = dnat_of(&in, RBE4_NONEIGH);
 	if (FX_XDP_RUN(f)) {
-		out.dmac = NEIGH_MAC;
-		out.smac = mac;
+		fx_step(f, &in, EXP(FX_PASS, &out, VEER_R_PASS_FIB_FAIL));
+		return;
 	}
+	out.ttl = 63;
 	fx_step(f, &in, EXP(FX_REDIRECT, &out, VEER_R_FWD));
 }
 
@@ -65,9 +83,11 @@ static void case_ttl_expiring(struct fx *f)
 }
 
 const struct fx_case cases_fwd[] = {
-	{ "TCP/IPv4 routed: XDP redirect (MACs, TTL) / tc redirect_neigh", case_redirect4 },
-	{ "TCP/IPv6 routed: XDP redirect (MACs, hop limit) / tc redirect_neigh", case_redirect6 },
+	{ "TCP/IPv4 routed: redirect with the neighbour's MAC, TTL - 1", case_redirect4 },
+	{ "TCP/IPv6 routed: redirect with the neighbour's MAC, hop limit - 1", case_redirect6 },
 	{ "TCP/IPv4 routed, egress not XDP-safe: XDP passes rewritten to the stack", case_not_tx_ok4 },
+	{ "TCP/IPv4 routed, neighbour unresolved: XDP to the stack, tc redirect_neigh",
+	  case_unresolved4 },
 	{ "TTL 1 on a routed packet dropped", case_ttl_expiring },
 	{ NULL, NULL },
 };

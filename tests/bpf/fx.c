@@ -404,6 +404,16 @@ static void clear_hash(int fd, size_t key_size)
 			break;
 }
 
+/* What veerd does on a route or backend change: a new cache generation. */
+void fx_fib_invalidate(struct fx *f)
+{
+	uint32_t zero = 0, gen = 0;
+
+	bpf_map_lookup_elem(f->fibgen, &zero, &gen);
+	gen++;
+	must(f, bpf_map_update_elem(f->fibgen, &zero, &gen, BPF_ANY), "fibgen");
+}
+
 void fx_reset(struct fx *f)
 {
 	struct veer_backend zb;
@@ -436,6 +446,7 @@ void fx_reset(struct fx *f)
 	}
 	for (i = 0; i < VEER_R__COUNT; i++)
 		percpu_zero(f, f->drops, i, 1);
+	fx_fib_invalidate(f);
 	ring_buffer__consume(f->ring);
 	f->nev = 0;
 	f->failed = false;
@@ -472,6 +483,8 @@ int fx_open(struct fx *f)
 	f->best = bpf_map__fd(skel->maps.veer_best_v1);
 	f->drops = bpf_map__fd(skel->maps.veer_drop_v1);
 	f->ports = bpf_map__fd(skel->maps.veer_ports_v1);
+	f->fibgen = bpf_map__fd(skel->maps.veer_fibgen_v1);
+	f->fibc = bpf_map__fd(skel->maps.veer_fibc_v1);
 	f->ring = ring_buffer__new(bpf_map__fd(skel->maps.veer_events_v1), on_event, f, NULL);
 	if (!f->ring) {
 		fprintf(stderr, "ring_buffer__new: %s\n", strerror(errno));

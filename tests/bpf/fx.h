@@ -33,6 +33,7 @@ struct fx {
 	int cfg, svc, be, maglev, ct, ctsyn, rnat, rnsyn, ifc, tx;
 	int svcst, best, drops;
 	int ports;			/* veer_ports_v1: fx_svc/fx_backend set their bits */
+	int fibgen, fibc;		/* forwarding cache: generation, slots */
 	int snat;			/* veer_snat_v1 */
 	int ncpu;
 	void *ring;			/* struct ring_buffer * */
@@ -94,6 +95,8 @@ bool fx_events(struct fx *f, int n, const int *types);
 /* Set up / tear down (fx.c). */
 int fx_open(struct fx *f);
 void fx_reset(struct fx *f);
+/* A new forwarding cache generation (what veerd does on route changes). */
+void fx_fib_invalidate(struct fx *f);
 void fx_close(struct fx *f);
 
 struct fx_case {

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The forwarding cache (bpf/lib/fibcache.h). A planted entry with a
+ * made-up next-hop MAC shows when a hit is used instead of the FIB; each
+ * reason to distrust an entry (generation, lifetime, ingress, MTU, another
+ * backend's slot) must send the packet through the FIB again, to the real
+ * neighbour. And a forwarded packet leaves the hop it took in its slot.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "cases.h"
+
+static const uint8_t PLANT_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0xee, 0xee };
+
+enum plant_flaw { PL_NONE, PL_OLD_GEN, PL_EXPIRED, PL_OTHER_IIF, PL_SMALL_MTU, PL_OTHER_BE };
+
+static uint32_t fib_gen(struct fx *f)
+{
+	uint32_t zero = 0, gen = 0;
+
+	bpf_map_lookup_elem(f->fibgen, &zero, &gen);
+	return gen;
+}
+
+/* Put entry e in backend A's slot on every CPU. */
+static void plant(struct fx *f, uint32_t oif, const uint8_t *smac, enum plant_flaw flaw)
+{
+	uint32_t slot = BEA & (VEER_FIBC_SLOTS - 1);
+	struct veer_fib_cache e, *all = calloc(f->ncpu, sizeof(e));
+	int i;
+
+	memset(&e, 0, sizeof(e));
+	e.expires_ns = fx_now_ns() + 10 * 1000000000ull;
+	e.gen = fib_gen(f);
+	e.backend_id = BEA;
+	e.iif = 1;		/* test_run's default ingress: lo */
+	e.oif = oif;
+	e.mtu = 1500;
+	e.flags = VEER_FIBC_F_XDP_TX;
+	memcpy(e.dmac, PLANT_MAC, 6);
+	memcpy(e.smac, smac, 6);
+	switch (flaw) {
+	case PL_OLD_GEN: e.gen--; break;
+	case PL_EXPIRED: e.expires_ns = fx_now_ns() - 1000000000ull; break;
+	case PL_OTHER_IIF: e.iif = 999; break;
+	case PL_SMALL_MTU: e.mtu = 39; break;	/* the packet is 40 bytes of IP */
+	case PL_OTHER_BE: e.backend_id = BEA + VEER_FIBC_SLOTS; break;
+	case PL_NONE: break;
+	}
+	for (i = 0; all && i < f->ncpu; i++)
+		all[i] = e;
+	if (!all || bpf_map_update_elem(f->fibc, &slot, all, BPF_ANY))
+		fx_fail(f, "plant a forwarding cache entry");
+	free(all);
+}
+
+static void planted(struct fx *f, enum plant_flaw flaw)
+{
+	struct pspec in = to_vip(0, IPPROTO_TCP, F_ACK), out;
+	uint8_t mac[6];
+	uint32_t oif;
+
+	if (!routed_setup(f, 0, &oif, mac))
+		return;
+	fx_iface(f, oif, VEER_IF_F_ATTACHED | VEER_IF_F_XDP_TX_OK, 1);
+	plant(f, oif, mac, flaw);
+	out = dnat_of(&in, RBE4);
+	out.ttl = 63;
+	out.dmac = flaw == PL_NONE ? PLANT_MAC : RNEIGH_MAC;
+	out.smac = mac;
+	fx_step(f, &in, EXP(FX_REDIRECT, &out, VEER_R_FWD));
+}
+
+static void case_hit(struct fx *f) { planted(f, PL_NONE); }
+static void case_old_gen(struct fx *f) { planted(f, PL_OLD_GEN); }
+static void case_expired(struct fx *f) { planted(f, PL_EXPIRED); }
+static void case_other_iif(struct fx *f) { planted(f, PL_OTHER_IIF); }
+static void case_small_mtu(struct fx *f) { planted(f, PL_SMALL_MTU); }
+static void case_other_be(struct fx *f) { planted(f, PL_OTHER_BE); }
+
+/* A hit that says "not XDP-safe" hands XDP's packet to the stack. */
+static void case_hit_not_tx(struct fx *f)
+{
+	struct pspec in = to_vip(0, IPPROTO_TCP, F_ACK), out;
+	uint32_t slot = BEA & (VEER_FIBC_SLOTS - 1);
+	struct veer_fib_cache *all;
+	uint8_t mac[6];
+	uint32_t oif;
+	int i;
+
+	if (!routed_setup(f, 0, &oif, mac))
+		return;
+	fx_iface(f, oif, VEER_IF_F_ATTACHED | VEER_IF_F_XDP_TX_OK, 1);
+	plant(f, oif, mac, PL_NONE);
+	all = calloc(f->ncpu, sizeof(*all));
+	if (!all || bpf_map_lookup_elem(f->fibc, &slot, all)) {
+		free(all);
+		fx_fail(f, "read the forwarding cache");
+		return;
+	}
+	for (i = 0; i < f->ncpu; i++)
+		all[i].flags = 0;
+	bpf_map_update_elem(f->fibc, &slot, all, BPF_ANY);
+	free(all);
+	out = dnat_of(&in, RBE4);
+	if (FX_XDP_RUN(f)) {
+		fx_step(f, &in, EXP(FX_PASS, &out, VEER_R_XDP_PASS_STACK));
+		return;
+	}
+	out.ttl = 63;
+	out.dmac = PLANT_MAC;
+	out.smac = mac;
+	fx_step(f, &in, EXP(FX_REDIRECT, &out, VEER_R_FWD));
+}
+
+/* After a forwarded packet, backend A's slot on some CPU holds the hop. */
+static void case_filled(struct fx *f)
+{
+	struct pspec in = to_vip(0, IPPROTO_TCP, F_ACK), out;
+	uint32_t slot = BEA & (VEER_FIBC_SLOTS - 1), oif;
+	struct veer_fib_cache *all;
+	uint8_t mac[6];
+	int i, found = -1;
+
+	if (!routed_setup(f, 0, &oif, mac))
+		return;
+	fx_iface(f, oif, VEER_IF_F_ATTACHED | VEER_IF_F_XDP_TX_OK, 1);
+	out = dnat_of(&in, RBE4);
+	out.ttl = 63;
+	out.dmac = RNEIGH_MAC;
+	out.smac = mac;
+	if (!fx_step(f, &in, EXP(FX_REDIRECT, &out, VEER_R_FWD)))
+		return;
+	all = calloc(f->ncpu, sizeof(*all));
+	if (!all || bpf_map_lookup_elem(f->fibc, &slot, all)) {
+		free(all);
+		fx_fail(f, "read the forwarding cache");
+		return;
+	}
+	for (i = 0; i < f->ncpu; i++)
+		if (all[i].backend_id == BEA && all[i].gen == fib_gen(f))
+			found = i;
+	if (found < 0)
+		fx_fail(f, "no CPU's slot names backend %u with the current generation", BEA);
+	else if (all[found].oif != oif || all[found].iif != 1 || all[found].mtu != 1500 ||
+		 memcmp(all[found].dmac, RNEIGH_MAC, 6) || memcmp(all[found].smac, mac, 6) ||
+		 all[found].flags != (FX_XDP_RUN(f) ? VEER_FIBC_F_XDP_TX : 0) ||
+		 all[found].expires_ns <= fx_now_ns() - 1000000000ull)
+		fx_fail(f, "slot: oif %u iif %u mtu %u flags %u", all[found].oif, all[found].iif,
+			all[found].mtu, all[found].flags);
+	free(all);
+}
+
+const struct fx_case cases_fibcache[] = {
+	{ "fib cache: a valid entry is used (no FIB lookup)", case_hit },
+	{ "fib cache: an entry of an older generation is not used", case_old_gen },
+	{ "fib cache: an expired entry is not used", case_expired },
+	{ "fib cache: an entry for another ingress is not used", case_other_iif },
+	{ "fib cache: a packet over the cached MTU goes through the FIB", case_small_mtu },
+	{ "fib cache: another backend's entry in the slot is not used", case_other_be },
+	{ "fib cache: a hit without XDP-safe egress: XDP to the stack", case_hit_not_tx },
+	{ "fib cache: a forwarded packet fills its backend's slot", case_filled },
+	{ NULL, NULL },
+};
