@@ -120,6 +120,16 @@ static uint8_t datapath_state(const struct agent_service *s, const struct agent_
 
 /* Write the backends whose datapath state differs from want(), in one
  * syscall: a new service of 100 backends is one update, not 100. */
+/* No backend of any tier uses full NAT or IPIP: answers to SYNs all come
+ * back through this node (VEER_SVC_F_PLAIN). */
+static bool all_plain(const struct agent_service *s)
+{
+	for (size_t i = 0; i < s->n_be; i++)
+		if (s->be[i]->cfg.nat == NAT_FULL || s->be[i]->cfg.encap == ENCAP_IPIP)
+			return false;
+	return true;
+}
+
 static void write_backends(struct agent *a, struct agent_service *s,
 			   const struct tier_decision *d, bool down)
 {
@@ -367,7 +377,8 @@ int service_prepare(struct agent *a, struct agent_service *s)
 		if (ret)
 			goto out;
 	}
-	s->staged_flags = (d.refuse ? VEER_SVC_F_REFUSE : 0) | (d.empty ? VEER_SVC_F_EMPTY : 0);
+	s->staged_flags = (d.refuse ? VEER_SVC_F_REFUSE : 0) | (d.empty ? VEER_SVC_F_EMPTY : 0) |
+			  (all_plain(s) ? VEER_SVC_F_PLAIN : 0);
 	s->staged_m = m;
 	s->staged_digest = digest;
 	s->staged_decision = d;

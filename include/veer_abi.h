@@ -75,6 +75,9 @@ enum veer_svc_flags {
 	VEER_SVC_F_EMPTY  = 1 << 1,
 	/* The active Maglev table is the service's second one (see below). */
 	VEER_SVC_F_TABLE_B = 1 << 2,
+	/* Every backend is plain DNAT, so every answer to a SYN passes this
+	 * node: a pure SYN skips the established map (see bpf/lib/lb.h). */
+	VEER_SVC_F_PLAIN = 1 << 3,
 };
 
 /*

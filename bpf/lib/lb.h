@@ -9,6 +9,13 @@
  * non-SYN packet. A non-SYN packet without state (node restart, eviction)
  * is picked up again by Maglev, which gives the same backend.
  *
+ * In a plain-DNAT service (VEER_SVC_F_PLAIN) a pure SYN does not look in
+ * veer_ct_v1 at all: that lookup misses for every new flow, in the largest
+ * and coldest map, and was the biggest single cost of a SYN. An entry a
+ * reused client port left there is settled when the backend's SYN-ACK
+ * (which always passes this node in plain DNAT, before the client's next
+ * packet) promotes the flow over it (reply_to_syn).
+ *
  * Full NAT backends (snat.h) also hold a source port: claimed with the
  * backend choice, kept in veer_ct.nat_port, released when the flow leaves
  * the backend or its conntrack entry ends. Their reverse entry is the
@@ -295,7 +302,9 @@ static __always_inline int lb_choose(void *ctx, enum vkind k, struct pkt *p,
 	__u32 udp_s = s->svc->udp_timeout_s;
 	struct veer_ct *ct;
 
-	ct = bpf_map_lookup_elem(&veer_ct_v1, &p->flow);
+	ct = NULL;
+	if (!(syn && (s->svc->flags & VEER_SVC_F_PLAIN)))
+		ct = bpf_map_lookup_elem(&veer_ct_v1, &p->flow);
 	if (ct && !ct_expired(ct, s->now, s->cfg, udp_s)) {
 		if (!(syn && ct->state == VEER_CT_CLOSING))
 			return lb_established(p, s, ct);

@@ -22,7 +22,7 @@
 static __always_inline void reply_to_syn(struct pkt *p, const struct veer_rnat *rn)
 {
 	struct veer_flow cf;
-	struct veer_ct *hs;
+	struct veer_ct *hs, *old;
 	struct veer_ct v = {};
 	__u64 now;
 
@@ -54,6 +54,11 @@ static __always_inline void reply_to_syn(struct pkt *p, const struct veer_rnat *
 	v.state = VEER_CT_ESTABLISHED;
 	v.syn_count = 0;
 	v.last_seen_ns = now;
+	/* A reused client port may have left an entry towards another backend
+	 * (lb.h: plain SYNs do not look): its reverse entry goes too. */
+	old = bpf_map_lookup_elem(&veer_ct_v1, &cf);
+	if (old && old->backend_id != v.backend_id)
+		rnat_forget(&veer_rnat_v1, &cf, old->backend_id);
 	bpf_map_update_elem(&veer_ct_v1, &cf, &v, BPF_ANY);
 	bpf_map_update_elem(&veer_rnat_v1, &p->flow, rn, BPF_ANY);
 	bpf_map_delete_elem(&veer_ctsyn_v1, &cf);

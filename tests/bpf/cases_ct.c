@@ -254,6 +254,60 @@ static void case_synack_prefers_half_open(struct fx *f)
 	FX_CHECK(f, ct_state(f, &syn) == VEER_CT_ESTABLISHED, "not promoted by the SYN-ACK");
 }
 
+/* The reverse entry a promoted flow to backend be has. */
+static void put_rnat(struct fx *f, const struct pspec *reply, const struct veer_flow *k,
+		     uint32_t be)
+{
+	struct veer_flow rk = fx_flow(reply);
+	struct veer_rnat rv;
+
+	memset(&rv, 0, sizeof(rv));
+	rv.vip = k->dst;
+	rv.client = k->src;
+	rv.vport = k->dport;
+	rv.cport = k->sport;
+	rv.backend_id = be;
+	FX_CHECK(f, !bpf_map_update_elem(f->rnat, &rk, &rv, BPF_ANY), "put reverse entry");
+}
+
+/* A service with full NAT or IPIP backends: a SYN on a tuple that has an
+ * established entry keeps that entry's backend (B, the table says A). */
+static void case_syn_on_established(struct fx *f)
+{
+	struct pspec syn = to_vip(0, IPPROTO_TCP, F_SYN), out = dnat_of(&syn, BE4B);
+	struct veer_flow k = fx_flow(&syn);
+
+	setup_svc(f, 0, IPPROTO_TCP);
+	put_flow(f, &syn, BEB, VEER_CT_ESTABLISHED, 0);
+	fx_step(f, &syn, FWD_OUT(&out));
+	FX_CHECK(f, !fx_ct_get(f, f->ctsyn, &k, NULL), "went half-open");
+	FX_CHECK(f, fx_svc_stats(f, SVC).new_flows == 0, "counted as new");
+}
+
+/* A plain-DNAT service: a SYN does not look at the established entry a
+ * reused port left (to B); it opens a half-open flow to A, and A's SYN-ACK
+ * promotes it over the stale entry, whose reverse entry goes too. */
+static void case_plain_syn_over_stale(struct fx *f)
+{
+	struct pspec syn = to_vip(0, IPPROTO_TCP, F_SYN), o1 = dnat_of(&syn, BE4A);
+	struct pspec sa = from_be(0, IPPROTO_TCP, BE4A, F_SYN | F_ACK), o2 = rnat_of(&sa);
+	struct pspec b_reply = from_be(0, IPPROTO_TCP, BE4B, F_ACK);
+	struct veer_flow k = fx_flow(&syn), rk_b = fx_flow(&b_reply), rk_a = fx_flow(&sa);
+
+	setup_svc(f, 0, IPPROTO_TCP);
+	fx_svc(f, VIP4, VPORT, IPPROTO_TCP, SVC, VEER_SVC_F_PLAIN, TABLE_M);
+	put_flow(f, &syn, BEB, VEER_CT_ESTABLISHED, 0);
+	put_rnat(f, &b_reply, &k, BEB);
+	fx_step(f, &syn, FWD_OUT(&o1));
+	FX_CHECK(f, ct_backend(f, f->ctsyn, &syn) == BEA, "no half-open flow to A");
+	FX_CHECK(f, ct_backend(f, f->ct, &syn) == BEB, "the SYN touched the established map");
+	fx_step(f, &sa, FWD_OUT(&o2));
+	FX_CHECK(f, ct_backend(f, f->ct, &syn) == BEA && ct_state(f, &syn) == VEER_CT_ESTABLISHED,
+		 "SYN-ACK did not promote over the stale entry");
+	FX_CHECK(f, !fx_ct_get(f, f->rnat, &rk_b, NULL), "B's reverse entry left");
+	FX_CHECK(f, fx_ct_get(f, f->rnat, &rk_a, NULL), "A's reverse entry missing");
+}
+
 /* A mid-stream packet without state is picked up (same Maglev choice). */
 static void case_midstream6(struct fx *f)
 {
@@ -310,6 +364,10 @@ const struct fx_case cases_ct[] = {
 	{ "TCP/IPv4 client's first non-SYN promotes a half-open flow", case_promote_by_client },
 	{ "TCP/IPv4 SYN-ACK answers the half-open flow, not a stale one", case_synack_prefers_half_open },
 	{ "TCP/IPv6 mid-stream packet without state is picked up", case_midstream6 },
+	{ "SYN on an established tuple keeps its backend (NAT/IPIP service)",
+	  case_syn_on_established },
+	{ "plain DNAT: SYN skips a stale entry, its SYN-ACK promotes over it",
+	  case_plain_syn_over_stale },
 	{ "SYN flood evicts only half-open flows", case_syn_flood },
 	{ NULL, NULL },
 };

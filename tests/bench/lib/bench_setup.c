@@ -73,6 +73,7 @@ int bench_netns(struct bench *b)
 		   "ip route add 10.200.100.0/24 via 10.200.9.2 && "
 		   "ip route add 10.201.0.0/16 via 10.200.9.2 && "
 		   "ip route add 10.203.0.0/16 via 10.200.9.2 && "
+		   "ip route add 10.128.0.0/16 via 10.200.9.2 && "	/* new-flow clients */
 		   "sysctl -qw net.ipv4.conf.all.forwarding=1 >/dev/null")) {
 		fprintf(stderr, "could not build the routed veth\n");
 		return -1;
@@ -138,6 +139,7 @@ int bench_load(struct bench *b)
 	b->maglev = bpf_map__fd(skel->maps.veer_maglev_v2);
 	b->ct = bpf_map__fd(skel->maps.veer_ct_v1);
 	b->rnat = bpf_map__fd(skel->maps.veer_rnat_v1);
+	b->ctsyn = bpf_map__fd(skel->maps.veer_ctsyn_v1);
 	b->svcst = bpf_map__fd(skel->maps.veer_svcst_v1);
 	b->drops = bpf_map__fd(skel->maps.veer_drop_v1);
 	b->ifc = bpf_map__fd(skel->maps.veer_if_v1);
@@ -251,7 +253,8 @@ int bench_measured_svc(struct bench *b, uint8_t proto, uint32_t n_be)
 	struct maglev_backend *mb = calloc(n_be, sizeof(*mb));
 	uint32_t *table = malloc(B_M * sizeof(*table)), i;
 	uint16_t port = proto == IPPROTO_TCP ? B_VPORT : B_UDPPORT;
-	struct veer_svc v = { .id = B_SVC, .table_size = B_M };
+	/* Plain DNAT backends, as veerd flags such a service. */
+	struct veer_svc v = { .id = B_SVC, .table_size = B_M, .flags = VEER_SVC_F_PLAIN };
 	struct veer_svc_key k;
 	struct veer_addr vip;
 	int ret = -1;
