@@ -13,6 +13,7 @@
 #include <netlink/route/link.h>
 #include "ifaces.h"
 #include "log.h"
+#include "nlsock.h"
 
 struct ifwatch {
 	struct nl_sock *sk;
@@ -106,15 +107,9 @@ struct ifwatch *ifwatch_new(struct loop *l, iface_cb cb, void *arg, char *err, s
 		return NULL;
 	w->cb = cb;
 	w->arg = arg;
-	w->sk = nl_socket_alloc();
+	w->sk = nl_listen(on_nl_valid, w, (const int[]){ RTNLGRP_LINK, 0 });
 	if (!w->sk)
 		goto fail;
-	nl_socket_disable_seq_check(w->sk);
-	nl_socket_modify_cb(w->sk, NL_CB_VALID, NL_CB_CUSTOM, on_nl_valid, w);
-	if (nl_connect(w->sk, NETLINK_ROUTE) || nl_socket_add_membership(w->sk, RTNLGRP_LINK) ||
-	    nl_socket_set_nonblocking(w->sk))
-		goto fail;
-	nl_socket_set_buffer_size(w->sk, 1 << 20, 0);
 	/* Subscribe first, then list: nothing that appears in between is lost. */
 	if (report_existing(w))
 		goto fail;

@@ -6,6 +6,7 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 #include <netlink/msg.h>
+#include "nlsock.h"
 #include "routewatch.h"
 
 struct routewatch {
@@ -47,18 +48,11 @@ struct routewatch *routewatch_new(struct loop *l, route_change_cb cb, void *arg,
 		return NULL;
 	w->cb = cb;
 	w->arg = arg;
-	w->sk = nl_socket_alloc();
+	w->sk = nl_listen(on_msg, w, (const int[]){ RTNLGRP_LINK, RTNLGRP_NEIGH,
+				RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV4_RULE,
+				RTNLGRP_IPV6_RULE, 0 });
 	if (!w->sk)
 		goto fail;
-	nl_socket_disable_seq_check(w->sk);
-	nl_socket_modify_cb(w->sk, NL_CB_VALID, NL_CB_CUSTOM, on_msg, w);
-	if (nl_connect(w->sk, NETLINK_ROUTE) ||
-	    nl_socket_add_memberships(w->sk, RTNLGRP_LINK, RTNLGRP_NEIGH, RTNLGRP_IPV4_ROUTE,
-				      RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE,
-				      0) ||
-	    nl_socket_set_nonblocking(w->sk))
-		goto fail;
-	nl_socket_set_buffer_size(w->sk, 1 << 20, 0);
 	if (loop_add_fd(l, nl_socket_get_fd(w->sk), EPOLLIN, on_readable, w))
 		goto fail;
 	return w;

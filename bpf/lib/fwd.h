@@ -101,14 +101,18 @@ static __always_inline int fwd_l2(void *ctx, enum vkind k, struct pkt *p,
 	return V_CONT;
 }
 
-static __always_inline int xdp_out(void *ctx, struct pkt *p, __u32 oif, const __u8 *dmac,
-				   const __u8 *smac, __u32 ok_reason)
+/* Out of oif to a known neighbour: MACs written here, then XDP's devmap
+ * redirect or tc's plain redirect. */
+static __always_inline int fwd_out(void *ctx, enum vkind k, struct pkt *p, __u32 oif,
+				   const __u8 *dmac, const __u8 *smac, __u32 ok_reason)
 {
-	int v = fwd_l2(ctx, VK_XDP, p, dmac, smac);
+	int v = fwd_l2(ctx, k, p, dmac, smac);
 
 	if (v != V_CONT)
 		return v;
 	p->reason = ok_reason;
+	if (k == VK_TC)
+		return bpf_redirect(oif, 0) == TC_ACT_REDIRECT ? V_REDIRECT : V_DROP;
 	if (bpf_redirect_map(&veer_tx_v1, oif, 0) == XDP_REDIRECT)
 		return V_REDIRECT;
 	p->reason = VEER_R_PASS_FIB_FAIL;	/* target vanished meanwhile */
@@ -138,7 +142,7 @@ static __always_inline int fwd_xdp(void *ctx, struct pkt *p, __u32 ok_reason,
 	if (c) {
 		if (!(c->flags & VEER_FIBC_F_XDP_TX))
 			return xdp_to_stack(ctx, p, VEER_R_XDP_PASS_STACK);
-		return xdp_out(ctx, p, c->oif, c->dmac, c->smac, ok_reason);
+		return fwd_out(ctx, VK_XDP, p, c->oif, c->dmac, c->smac, ok_reason);
 	}
 	fib_params(&f, ctx, VK_XDP, p);
 	if (bpf_fib_lookup(ctx, &f, sizeof(f), 0) != BPF_FIB_LKUP_RET_SUCCESS)
@@ -151,7 +155,7 @@ static __always_inline int fwd_xdp(void *ctx, struct pkt *p, __u32 ok_reason,
 		fibc_put(be_id, iif, &f, fib_mtu(ctx, &f), flags, now);
 	if (!flags)
 		return xdp_to_stack(ctx, p, VEER_R_XDP_PASS_STACK);
-	return xdp_out(ctx, p, oif, f.dmac, f.smac, ok_reason);
+	return fwd_out(ctx, VK_XDP, p, oif, f.dmac, f.smac, ok_reason);
 }
 
 /* tc: out of the FIB's interface to the next hop the lookup left in f
@@ -174,18 +178,6 @@ static __always_inline int redirect_to_next_hop(const struct bpf_fib_lookup *f, 
 	return V_PASS;
 }
 
-/* tc, neighbour known (cached or just looked up): MACs written here. */
-static __always_inline int tc_out(void *ctx, struct pkt *p, __u32 oif, const __u8 *dmac,
-				  const __u8 *smac, __u32 ok_reason)
-{
-	int v = fwd_l2(ctx, VK_TC, p, dmac, smac);
-
-	if (v != V_CONT)
-		return v;
-	p->reason = ok_reason;
-	return bpf_redirect(oif, 0) == TC_ACT_REDIRECT ? V_REDIRECT : V_DROP;
-}
-
 static __always_inline int fwd_tc(void *ctx, struct pkt *p, __u32 ok_reason,
 				  __u32 be_id, __u64 now)
 {
@@ -196,13 +188,13 @@ static __always_inline int fwd_tc(void *ctx, struct pkt *p, __u32 ok_reason,
 
 	c = fibc_get(be_id, iif, fwd_ip_len(ctx, VK_TC, p), now);
 	if (c)
-		return tc_out(ctx, p, c->oif, c->dmac, c->smac, ok_reason);
+		return fwd_out(ctx, VK_TC, p, c->oif, c->dmac, c->smac, ok_reason);
 	fib_params(&f, ctx, VK_TC, p);
 	rc = bpf_fib_lookup(ctx, &f, sizeof(f), 0);
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
 		if (be_id != VEER_BACKEND_NONE)
 			fibc_put(be_id, iif, &f, fib_mtu(ctx, &f), 0, now);
-		return tc_out(ctx, p, f.ifindex, f.dmac, f.smac, ok_reason);
+		return fwd_out(ctx, VK_TC, p, f.ifindex, f.dmac, f.smac, ok_reason);
 	}
 	if (rc != BPF_FIB_LKUP_RET_NO_NEIGH) {
 		p->reason = VEER_R_PASS_FIB_FAIL;

@@ -22,6 +22,20 @@ static uint32_t fib_gen(struct fx *f)
 	return gen;
 }
 
+/* Backend A's slot on every CPU (free() it), or NULL after a failure. */
+static struct veer_fib_cache *read_slots(struct fx *f)
+{
+	uint32_t slot = BEA & (VEER_FIBC_SLOTS - 1);
+	struct veer_fib_cache *all = calloc(f->ncpu, sizeof(*all));
+
+	if (!all || bpf_map_lookup_elem(f->fibc, &slot, all)) {
+		free(all);
+		fx_fail(f, "read the forwarding cache");
+		return NULL;
+	}
+	return all;
+}
+
 /* Put entry e in backend A's slot on every CPU. */
 static void plant(struct fx *f, uint32_t oif, const uint8_t *smac, enum plant_flaw flaw)
 {
@@ -92,12 +106,9 @@ static void case_hit_not_tx(struct fx *f)
 		return;
 	fx_iface(f, oif, VEER_IF_F_ATTACHED | VEER_IF_F_XDP_TX_OK, 1);
 	plant(f, oif, mac, PL_NONE);
-	all = calloc(f->ncpu, sizeof(*all));
-	if (!all || bpf_map_lookup_elem(f->fibc, &slot, all)) {
-		free(all);
-		fx_fail(f, "read the forwarding cache");
+	all = read_slots(f);
+	if (!all)
 		return;
-	}
 	for (i = 0; i < f->ncpu; i++)
 		all[i].flags = 0;
 	bpf_map_update_elem(f->fibc, &slot, all, BPF_ANY);
@@ -117,9 +128,9 @@ static void case_hit_not_tx(struct fx *f)
 static void case_filled(struct fx *f)
 {
 	struct pspec in = to_vip(0, IPPROTO_TCP, F_ACK), out;
-	uint32_t slot = BEA & (VEER_FIBC_SLOTS - 1), oif;
 	struct veer_fib_cache *all;
 	uint8_t mac[6];
+	uint32_t oif;
 	int i, found = -1;
 
 	if (!routed_setup(f, 0, &oif, mac))
@@ -131,12 +142,9 @@ static void case_filled(struct fx *f)
 	out.smac = mac;
 	if (!fx_step(f, &in, EXP(FX_REDIRECT, &out, VEER_R_FWD)))
 		return;
-	all = calloc(f->ncpu, sizeof(*all));
-	if (!all || bpf_map_lookup_elem(f->fibc, &slot, all)) {
-		free(all);
-		fx_fail(f, "read the forwarding cache");
+	all = read_slots(f);
+	if (!all)
 		return;
-	}
 	for (i = 0; i < f->ncpu; i++)
 		if (all[i].backend_id == BEA && all[i].gen == fib_gen(f))
 			found = i;
