@@ -126,6 +126,18 @@ static __always_inline int xdp_to_stack(void *ctx, struct pkt *p, __u32 reason)
 	return V_PASS;
 }
 
+/* Cache flags for egress oif: may XDP redirect out of it (veerd's
+ * VEER_IF_F_XDP_TX_OK, and in the devmap)? Computed by tc as well, as
+ * both programs share the slots. */
+static __always_inline __u8 fib_xdp_flags(__u32 oif)
+{
+	struct veer_iface *ifc = bpf_map_lookup_elem(&veer_if_v1, &oif);
+
+	if (ifc && (ifc->flags & VEER_IF_F_XDP_TX_OK) && bpf_map_lookup_elem(&veer_tx_v1, &oif))
+		return VEER_FIBC_F_XDP_TX;
+	return 0;
+}
+
 /* be_id: the backend the packet goes to (its cache slot), or
  * VEER_BACKEND_NONE for a packet to anywhere else (no caching). */
 static __always_inline int fwd_xdp(void *ctx, struct pkt *p, __u32 ok_reason,
@@ -134,8 +146,7 @@ static __always_inline int fwd_xdp(void *ctx, struct pkt *p, __u32 ok_reason,
 	__u32 iif = p->iif;
 	const struct veer_fib_cache *c;
 	struct bpf_fib_lookup f;
-	struct veer_iface *ifc;
-	__u8 flags = 0;
+	__u8 flags;
 	__u32 oif;
 
 	c = fibc_get(be_id, iif, fwd_ip_len(ctx, VK_XDP, p), now);
@@ -148,9 +159,7 @@ static __always_inline int fwd_xdp(void *ctx, struct pkt *p, __u32 ok_reason,
 	if (bpf_fib_lookup(ctx, &f, sizeof(f), 0) != BPF_FIB_LKUP_RET_SUCCESS)
 		return xdp_to_stack(ctx, p, VEER_R_PASS_FIB_FAIL);
 	oif = f.ifindex;
-	ifc = bpf_map_lookup_elem(&veer_if_v1, &oif);
-	if (ifc && (ifc->flags & VEER_IF_F_XDP_TX_OK) && bpf_map_lookup_elem(&veer_tx_v1, &oif))
-		flags = VEER_FIBC_F_XDP_TX;
+	flags = fib_xdp_flags(oif);
 	if (be_id != VEER_BACKEND_NONE)
 		fibc_put(be_id, iif, &f, fib_mtu(ctx, &f), flags, now);
 	if (!flags)
@@ -193,7 +202,7 @@ static __always_inline int fwd_tc(void *ctx, struct pkt *p, __u32 ok_reason,
 	rc = bpf_fib_lookup(ctx, &f, sizeof(f), 0);
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
 		if (be_id != VEER_BACKEND_NONE)
-			fibc_put(be_id, iif, &f, fib_mtu(ctx, &f), 0, now);
+			fibc_put(be_id, iif, &f, fib_mtu(ctx, &f), fib_xdp_flags(f.ifindex), now);
 		return fwd_out(ctx, VK_TC, p, f.ifindex, f.dmac, f.smac, ok_reason);
 	}
 	if (rc != BPF_FIB_LKUP_RET_NO_NEIGH) {

@@ -124,7 +124,8 @@ static void case_hit_not_tx(struct fx *f)
 	fx_step(f, &in, EXP(FX_REDIRECT, &out, VEER_R_FWD));
 }
 
-/* After a forwarded packet, backend A's slot on some CPU holds the hop. */
+/* After a forwarded packet, backend A's slot on some CPU holds the hop
+ * (with XDP's redirect flag from either program: they share the slots). */
 static void case_filled(struct fx *f)
 {
 	struct pspec in = to_vip(0, IPPROTO_TCP, F_ACK), out;
@@ -152,7 +153,7 @@ static void case_filled(struct fx *f)
 		fx_fail(f, "no CPU's slot names backend %u with the current generation", BEA);
 	else if (all[found].oif != oif || all[found].iif != 1 || all[found].mtu != 1500 ||
 		 memcmp(all[found].dmac, RNEIGH_MAC, 6) || memcmp(all[found].smac, mac, 6) ||
-		 all[found].flags != (FX_XDP_RUN(f) ? VEER_FIBC_F_XDP_TX : 0) ||
+		 all[found].flags != VEER_FIBC_F_XDP_TX ||
 		 all[found].expires_ns <= fx_now_ns() - 1000000000ull)
 		fx_fail(f, "slot: oif %u iif %u mtu %u flags %u", all[found].oif, all[found].iif,
 			all[found].mtu, all[found].flags);
