@@ -7,6 +7,7 @@ ARCH_INC   := -I/usr/include/$(shell uname -m)-linux-gnu
 CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -MD -MP \
               -Iinclude -Iagent -I$(BUILD) $(shell pkg-config --cflags libnl-3.0 2>/dev/null)
+# BPF_EXTRA: extra clang flags for the BPF object (experiments: -DNAME=...)
 BPF_CFLAGS := $(BPF_EXTRA) -O2 -g -target bpf -Wall -Wextra -Werror -Wno-unused-parameter \
               -Iinclude -Ibpf $(ARCH_INC) -MD -MP
 LDLIBS     := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -lyaml -lcurl -lmicrohttpd -lcares -lm
