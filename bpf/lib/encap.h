@@ -347,36 +347,11 @@ static __always_inline int encap_packet(void *ctx, enum vkind k, struct pkt *p,
 		return V_DROP;
 
 	if (k == VK_XDP) {
-		struct veer_iface *ifc;
-		struct ethhdr *eth;
-		void *data, *end;
-		__u32 oif = f.ifindex;
-
-		if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
-			p->reason = VEER_R_PASS_FIB_FAIL;
-			goto to_stack;
-		}
-		ifc = bpf_map_lookup_elem(&veer_if_v1, &oif);
-		if (!ifc || !(ifc->flags & VEER_IF_F_XDP_TX_OK) ||
-		    !bpf_map_lookup_elem(&veer_tx_v1, &oif)) {
-			p->reason = VEER_R_XDP_PASS_STACK;
-			goto to_stack;
-		}
-		data = ctx_data(ctx, k);
-		end = ctx_data_end(ctx, k);
-		eth = data;
-		if ((void *)(eth + 1) > end)
-			return V_DROP;
-		__builtin_memcpy(eth->h_dest, f.dmac, ETH_ALEN);
-		__builtin_memcpy(eth->h_source, f.smac, ETH_ALEN);
-		p->reason = VEER_R_FWD;
-		if (bpf_redirect_map(&veer_tx_v1, oif, 0) == XDP_REDIRECT)
-			return V_REDIRECT;
-		p->reason = VEER_R_PASS_FIB_FAIL;
-		return V_DROP;
-to_stack:
-		ctx_mark_handled(ctx, k);
-		return V_PASS;
+		if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+			return xdp_to_stack(ctx, p, VEER_R_PASS_FIB_FAIL);
+		if (!fib_xdp_flags(f.ifindex))
+			return xdp_to_stack(ctx, p, VEER_R_XDP_PASS_STACK);
+		return fwd_send(ctx, k, p, f.ifindex, f.dmac, f.smac, VEER_R_FWD);
 	} else {
 		if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) {
 			p->reason = VEER_R_PASS_FIB_FAIL;

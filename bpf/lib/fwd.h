@@ -83,33 +83,17 @@ static __always_inline __u16 fib_mtu(void *ctx, const struct bpf_fib_lookup *ok)
 	return 0xffff;
 }
 
-/* Write the next hop's MACs and drop a TTL; V_CONT, or the verdict. */
-static __always_inline int fwd_l2(void *ctx, enum vkind k, struct pkt *p,
-				  const __u8 *dmac, const __u8 *smac)
+/* Out of oif to a known neighbour, TTL already done: MACs written here,
+ * then XDP's devmap redirect or tc's plain redirect. */
+static __always_inline int fwd_send(void *ctx, enum vkind k, struct pkt *p, __u32 oif,
+				    const __u8 *dmac, const __u8 *smac, __u32 ok_reason)
 {
-	struct ethhdr *eth;
+	struct ethhdr *eth = ctx_data(ctx, k);
 
-	if (ttl_dec(ctx, k, p)) {
-		p->reason = VEER_R_DROP_TTL;
-		return V_DROP;
-	}
-	eth = ctx_data(ctx, k);
 	if ((void *)(eth + 1) > ctx_data_end(ctx, k))
 		return V_DROP;
 	__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
-	return V_CONT;
-}
-
-/* Out of oif to a known neighbour: MACs written here, then XDP's devmap
- * redirect or tc's plain redirect. */
-static __always_inline int fwd_out(void *ctx, enum vkind k, struct pkt *p, __u32 oif,
-				   const __u8 *dmac, const __u8 *smac, __u32 ok_reason)
-{
-	int v = fwd_l2(ctx, k, p, dmac, smac);
-
-	if (v != V_CONT)
-		return v;
 	p->reason = ok_reason;
 	if (k == VK_TC)
 		return bpf_redirect(oif, 0) == TC_ACT_REDIRECT ? V_REDIRECT : V_DROP;
@@ -117,6 +101,17 @@ static __always_inline int fwd_out(void *ctx, enum vkind k, struct pkt *p, __u32
 		return V_REDIRECT;
 	p->reason = VEER_R_PASS_FIB_FAIL;	/* target vanished meanwhile */
 	return V_DROP;
+}
+
+/* The same for a forwarded packet: a TTL / hop limit less first. */
+static __always_inline int fwd_out(void *ctx, enum vkind k, struct pkt *p, __u32 oif,
+				   const __u8 *dmac, const __u8 *smac, __u32 ok_reason)
+{
+	if (ttl_dec(ctx, k, p)) {
+		p->reason = VEER_R_DROP_TTL;
+		return V_DROP;
+	}
+	return fwd_send(ctx, k, p, oif, dmac, smac, ok_reason);
 }
 
 static __always_inline int xdp_to_stack(void *ctx, struct pkt *p, __u32 reason)
