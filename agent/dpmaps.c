@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ int dp_maps_from_skel(struct veer_bpf *skel, struct dp_maps *m, char *err, size_
 		{ &m->drops, VEER_MAP_DROPS }, { &m->events, VEER_MAP_EVENTS },
 		{ &m->meta, VEER_MAP_SVC_META }, { &m->health, VEER_MAP_HEALTH },
 		{ &m->snat, VEER_MAP_SNAT }, { &m->ports, VEER_MAP_PORTS },
-		{ &m->fibgen, VEER_MAP_FIB_GEN },
+		{ &m->fibgen, VEER_MAP_FIB_GEN }, { &m->vips, VEER_MAP_VIPS },
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -54,29 +55,45 @@ int dp_fib_invalidate(const struct dp_maps *m)
 	return bpf_map_update_elem(m->fibgen, &zero, &gen, BPF_ANY) ? -errno : 0;
 }
 
-int dp_port_set(const struct dp_maps *m, uint16_t port, int backend)
+/* Set bit `bit` of the words at byte words_off of a one-entry prefilter
+ * map (value: __u32 enabled, then the words) and turn the filter on. */
+static int filter_bit_set(int fd, size_t value_size, size_t words_off, uint32_t bit)
 {
-	struct veer_ports *pf = calloc(1, sizeof(*pf));
+	uint8_t *val = calloc(1, value_size);
+	uint32_t *enabled = (uint32_t *)val, zero = 0;
 	__u64 *w;
-	uint32_t zero = 0;
 	int ret = 0;
 
-	if (!pf)
+	if (!val)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(m->ports, &zero, pf)) {
+	if (bpf_map_lookup_elem(fd, &zero, val)) {
 		ret = -errno;
 		goto out;
 	}
-	w = backend ? &pf->be_sport[VEER_PORT_WORD(port)] : &pf->svc_dport[VEER_PORT_WORD(port)];
-	if (pf->enabled && (*w & VEER_PORT_BIT(port)))
+	w = (__u64 *)(val + words_off) + bit / 64;
+	if (*enabled && (*w & (1ULL << (bit % 64))))
 		goto out;	/* nothing to write */
-	*w |= VEER_PORT_BIT(port);
-	pf->enabled = 1;
-	if (bpf_map_update_elem(m->ports, &zero, pf, BPF_ANY))
+	*w |= 1ULL << (bit % 64);
+	*enabled = 1;
+	if (bpf_map_update_elem(fd, &zero, val, BPF_ANY))
 		ret = -errno;
 out:
-	free(pf);
+	free(val);
 	return ret;
+}
+
+int dp_port_set(const struct dp_maps *m, uint16_t port, int backend)
+{
+	size_t off = backend ? offsetof(struct veer_ports, be_sport)
+			     : offsetof(struct veer_ports, svc_dport);
+
+	return filter_bit_set(m->ports, sizeof(struct veer_ports), off, port);
+}
+
+int dp_vip_set(const struct dp_maps *m, const struct veer_addr *vip)
+{
+	return filter_bit_set(m->vips, sizeof(struct veer_vips),
+			      offsetof(struct veer_vips, bits), veer_vip_bit(vip));
 }
 
 static uint32_t *slot_indexes(uint32_t m)

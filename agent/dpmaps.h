@@ -13,6 +13,7 @@ struct dp_maps {
 	int svc_stat, be_stat, drops, events, meta, health;
 	int snat;		/* full NAT port claims (snat_gc.c) */
 	int ports;		/* prefilter bits (dp_port_set) */
+	int vips;		/* prefilter bits (dp_vip_set) */
 	int fibgen;		/* forwarding cache generation (dp_fib_invalidate) */
 };
 
@@ -38,6 +39,8 @@ int dp_table_remove(const struct dp_maps *m, uint32_t svc_id);
  * is never looked up. Bits are never cleared while veerd runs (a stale
  * bit only costs a lookup). Returns 0 or -errno. */
 int dp_port_set(const struct dp_maps *m, uint16_t port, int backend);
+/* The same for a service VIP (veer_vips_v1). */
+int dp_vip_set(const struct dp_maps *m, const struct veer_addr *vip);
 
 /* Make the datapath forget every cached forwarding decision (the next
  * packet to each backend takes a FIB lookup): after a route, rule,

@@ -19,7 +19,6 @@
 static __always_inline int veer_run(void *ctx, enum vkind k)
 {
 	struct pkt p = { .iif = ctx_ifindex(ctx, k) };
-	struct veer_svc *svc;
 	int v, pf;
 
 	ctx_pull_headers(ctx, k);
@@ -30,9 +29,9 @@ static __always_inline int veer_run(void *ctx, enum vkind k)
 			v = icmp_packet(ctx, k, &p);
 		} else {
 			pf = ports_maybe(&p);
-			svc = pf & PF_SVC ? svc_lookup(&p) : NULL;
-			if (svc) {
-				v = svc_packet(ctx, k, &p, svc);
+			v = pf & PF_SVC ? svc_packet(ctx, k, &p) : V_NOT_SVC;
+			if (v != V_NOT_SVC) {
+				/* decided */
 			} else if (pf & PF_REPLY) {
 				v = reply_packet(ctx, k, &p);
 			} else {

@@ -46,6 +46,7 @@
 #define VEER_MAP_PORTS    "veer_ports_v1"	/* written by veerd only */
 #define VEER_MAP_FIB_GEN  "veer_fibgen_v1"	/* written by veerd only */
 #define VEER_MAP_FIB_CACHE "veer_fibc_v1"	/* the datapath's own */
+#define VEER_MAP_VIPS     "veer_vips_v1"	/* written by veerd only */
 
 #define VEER_AF_INET  4
 #define VEER_AF_INET6 6
@@ -290,7 +291,8 @@ struct veer_event {
 
 #define VEER_BACKEND_NONE 0xffffffffu
 
-/* veer_svcmeta_v1: array by service id; what veerctl shows of a service.
+/* veer_svcmeta_v1: array by service id; what veerctl shows of a service,
+ * and what the datapath checks an established flow's service against.
  * Kept in a pinned map so that veerctl works while veerd is down. */
 #define VEER_NAME_LEN 64
 struct veer_svc_meta {
@@ -300,7 +302,9 @@ struct veer_svc_meta {
 	__u32 panic;		/* 1 while the panic rule is in force */
 	__u64 tier_since_ns;	/* CLOCK_REALTIME of the last tier shift */
 	__u32 in_use;		/* 0: free slot */
-	__u32 pad;
+	/* veer_svc.udp_timeout_s again: the datapath finds an established
+	 * flow's service here by id, without the hash lookup (lb.h). */
+	__u32 udp_timeout_s;
 };
 
 enum veer_health_state {
@@ -343,6 +347,30 @@ struct veer_ports {
 	__u64 be_sport[VEER_PORT_WORDS];
 };
 
+/*
+ * veer_vips_v1: one entry, the prefilter's second half. Bit
+ * veer_vip_bit(vip) is set for every service VIP, with the same rules as
+ * veer_ports (set before the service is written, never cleared while veerd
+ * runs, nothing filtered while `enabled` is 0). A packet to a service port
+ * whose destination's bit is clear is not for a service: it costs no
+ * conntrack or service lookup.
+ */
+#define VEER_VIP_BITS 65536
+
+struct veer_vips {
+	__u32 enabled;
+	__u32 pad;
+	__u64 bits[VEER_VIP_BITS / 64];
+};
+
+/* Multiplicative hash of the address words (an IPv4 address is v6[0]). */
+static inline __u32 veer_vip_bit(const struct veer_addr *a)
+{
+	__u32 h = a->v6[0] ^ a->v6[1] ^ a->v6[2] ^ a->v6[3];
+
+	return (h * 0x9E3779B1u) >> 16;
+}
+
 #ifndef __cplusplus
 _Static_assert(sizeof(struct veer_addr) == 16, "veer_addr layout");
 _Static_assert(sizeof(struct veer_svc_key) == 20, "veer_svc_key layout");
@@ -358,6 +386,7 @@ _Static_assert(sizeof(struct veer_event) == 64, "veer_event layout");
 _Static_assert(sizeof(struct veer_svc_meta) == 112, "veer_svc_meta layout");
 _Static_assert(sizeof(struct veer_health) == 96, "veer_health layout");
 _Static_assert(sizeof(struct veer_ports) == 8 + 2 * 8192, "veer_ports layout");
+_Static_assert(sizeof(struct veer_vips) == 8 + 8192, "veer_vips layout");
 #endif
 
 #endif /* VEER_ABI_H */

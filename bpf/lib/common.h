@@ -36,6 +36,7 @@
 
 /* Internal verdicts; the entry maps them to XDP_* or TC_ACT_*. */
 enum verdict {
+	V_NOT_SVC = -2,	/* not a service packet (lb.h: svc_packet) */
 	V_CONT = -1,	/* keep going: not decided yet */
 	V_PASS = 0,
 	V_DROP,

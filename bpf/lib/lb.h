@@ -35,7 +35,8 @@
 #include "snat.h"
 
 struct lb_state {
-	struct veer_svc *svc;
+	struct veer_svc *svc;	/* NULL on the fast path (lb_fast) */
+	__u32 svc_id;
 	struct veer_config *cfg;
 	struct veer_backend *be;
 	__u64 now;
@@ -52,7 +53,7 @@ static __always_inline int be_full_nat(const struct veer_backend *be)
 static __always_inline int lb_exhausted(struct pkt *p, struct lb_state *s)
 {
 	p->reason = VEER_R_DROP_SNAT_EXHAUSTED;
-	emit_event(VEER_EV_SNAT_EXHAUSTED, &p->flow, s->be_id, VEER_BACKEND_NONE, s->svc->id);
+	emit_event(VEER_EV_SNAT_EXHAUSTED, &p->flow, s->be_id, VEER_BACKEND_NONE, s->svc_id);
 	return V_DROP;
 }
 
@@ -75,14 +76,14 @@ static __always_inline void lb_store(void *ct_map, void *r_map, struct pkt *p,
 		.last_seen_ns = s->now,
 		.created_ns = created,
 		.backend_id = s->be_id,
-		.svc_id = s->svc->id,
+		.svc_id = s->svc_id,
 		.state = state,
 		.syn_count = syns,
 		.nat_port = s->nat_port,
 	};
 
 	if (!(s->be->flags & (VEER_BE_F_NAT_FULL | VEER_BE_F_ENCAP_IPIP))) {
-		ct_store(ct_map, r_map, &p->flow, s->be_id, s->be, s->svc->id, state, syns,
+		ct_store(ct_map, r_map, &p->flow, s->be_id, s->be, s->svc_id, state, syns,
 			 created, s->now);
 		return;
 	}
@@ -91,7 +92,7 @@ static __always_inline void lb_store(void *ct_map, void *r_map, struct pkt *p,
 
 static __always_inline int lb_no_backend(struct pkt *p, struct lb_state *s)
 {
-	struct veer_svc_stats *ss = svc_stats(s->svc->id);
+	struct veer_svc_stats *ss = svc_stats(s->svc_id);
 
 	if (ss)
 		ss->no_backend++;
@@ -107,17 +108,17 @@ static __always_inline int lb_repick(struct pkt *p, struct lb_state *s, __u32 ol
 	s->be_id = maglev_pick(s->svc, &p->flow, s->cfg->hash_seed, 0, old_id, &s->be);
 	if (s->be_id == VEER_BACKEND_NONE)
 		return -1;
-	ss = svc_stats(s->svc->id);
+	ss = svc_stats(s->svc_id);
 	if (ss)
 		ss->repicks++;
 	count_reason(VEER_R_REPICK);	/* an event counter, besides the verdict */
-	emit_event(VEER_EV_REPICK, &p->flow, s->be_id, old_id, s->svc->id);
+	emit_event(VEER_EV_REPICK, &p->flow, s->be_id, old_id, s->svc_id);
 	return 0;
 }
 
 static __always_inline void lb_new_flow_stats(struct pkt *p, struct lb_state *s)
 {
-	struct veer_svc_stats *ss = svc_stats(s->svc->id);
+	struct veer_svc_stats *ss = svc_stats(s->svc_id);
 	struct veer_be_stats *bs = be_stats(s->be_id);
 
 	if (ss)
@@ -125,7 +126,7 @@ static __always_inline void lb_new_flow_stats(struct pkt *p, struct lb_state *s)
 	if (bs)
 		bs->new_flows++;
 	if (s->cfg->flags & VEER_CFG_F_FLOW_EVENTS)
-		emit_event(VEER_EV_NEW_FLOW, &p->flow, s->be_id, VEER_BACKEND_NONE, s->svc->id);
+		emit_event(VEER_EV_NEW_FLOW, &p->flow, s->be_id, VEER_BACKEND_NONE, s->svc_id);
 }
 
 /* A flow without (valid) state. */
@@ -138,7 +139,7 @@ static __always_inline int lb_new(void *ctx, enum vkind k, struct pkt *p,
 	__u8 state;
 
 	if (s->svc->flags & VEER_SVC_F_REFUSE) {
-		ss = svc_stats(s->svc->id);
+		ss = svc_stats(s->svc_id);
 		if (ss)
 			ss->refused++;
 		p->reason = VEER_R_REFUSED;
@@ -179,26 +180,48 @@ static __always_inline int lb_new(void *ctx, enum vkind k, struct pkt *p,
 	return V_CONT;
 }
 
+/* The flow keeps its backend s->be, which its entry ct names; its
+ * full-NAT source port follows the backend's mode. */
+static __always_inline int lb_keep(struct pkt *p, struct lb_state *s, struct veer_ct *ct)
+{
+	s->be_id = ct->backend_id;
+	s->nat_port = ct->nat_port;
+	if (!be_full_nat(s->be)) {
+		snat_release_ct(&p->flow, ct);	/* backend no longer full NAT */
+		s->nat_port = 0;
+	} else if (!s->nat_port) {	/* backend turned full NAT */
+		if (lb_claim(p, s))
+			return lb_exhausted(p, s);
+		ct->nat_port = s->nat_port;
+	}
+	return V_CONT;
+}
+
+/* What the packet tells conntrack: a FIN or RST closes, else it is seen. */
+static __always_inline void lb_ct_seen(struct pkt *p, struct lb_state *s, struct veer_ct *ct)
+{
+	if ((p->tcp_flags & (TCP_FIN | TCP_RST)) && ct->state == VEER_CT_ESTABLISHED) {
+		ct->state = VEER_CT_CLOSING;
+		ct->last_seen_ns = s->now;
+	} else {
+		ct_touch(ct, s->now);
+	}
+}
+
 /* An established (or UDP) flow found in veer_ct_v1. */
 static __always_inline int lb_established(struct pkt *p, struct lb_state *s,
 					  struct veer_ct *ct)
 {
 	__u32 old_id = ct->backend_id;
+	int v;
 
 	s->be = NULL;
-	if (ct->svc_id == s->svc->id)
-		s->be = be_keepable(old_id, s->svc->id, p->flow.family);
+	if (ct->svc_id == s->svc_id)
+		s->be = be_keepable(old_id, s->svc_id, p->flow.family);
 	if (s->be) {
-		s->be_id = old_id;
-		s->nat_port = ct->nat_port;
-		if (!be_full_nat(s->be)) {
-			snat_release_ct(&p->flow, ct);	/* backend no longer full NAT */
-			s->nat_port = 0;
-		} else if (!s->nat_port) {	/* backend turned full NAT */
-			if (lb_claim(p, s))
-				return lb_exhausted(p, s);
-			ct->nat_port = s->nat_port;
-		}
+		v = lb_keep(p, s, ct);
+		if (v != V_CONT)
+			return v;
 	} else {
 		if (lb_repick(p, s, old_id))
 			return lb_no_backend(p, s);
@@ -213,12 +236,7 @@ static __always_inline int lb_established(struct pkt *p, struct lb_state *s,
 		if (!ct)
 			return V_CONT;
 	}
-	if ((p->tcp_flags & (TCP_FIN | TCP_RST)) && ct->state == VEER_CT_ESTABLISHED) {
-		ct->state = VEER_CT_CLOSING;
-		ct->last_seen_ns = s->now;
-	} else {
-		ct_touch(ct, s->now);
-	}
+	lb_ct_seen(p, s, ct);
 	return V_CONT;
 }
 
@@ -232,14 +250,14 @@ static __always_inline int lb_half_open(struct pkt *p, struct lb_state *s,
 	int moved = 0;
 
 	s->be = NULL;
-	if (v.svc_id == s->svc->id)
-		s->be = be_keepable(old_id, s->svc->id, p->flow.family);
+	if (v.svc_id == s->svc_id)
+		s->be = be_keepable(old_id, s->svc_id, p->flow.family);
 	s->be_id = old_id;
 	s->nat_port = v.nat_port;
 
 	if (syn) {
 		/* The client retransmits: the backend never answered. */
-		emit_event(VEER_EV_SYN_RETRANS, &p->flow, old_id, VEER_BACKEND_NONE, s->svc->id);
+		emit_event(VEER_EV_SYN_RETRANS, &p->flow, old_id, VEER_BACKEND_NONE, s->svc_id);
 		be_count_fail(old_id);
 		if (v.syn_count < 255)
 			v.syn_count++;
@@ -293,17 +311,16 @@ static __always_inline int lb_half_open(struct pkt *p, struct lb_state *s,
 }
 
 /* Choose the backend of a service packet: V_CONT with s->be set, or a
- * verdict. */
+ * verdict. ct: the packet's entry in veer_ct_v1 if the caller looked
+ * (every packet but a pure SYN), else NULL. */
 static __always_inline int lb_choose(void *ctx, enum vkind k, struct pkt *p,
-				     struct lb_state *s)
+				     struct lb_state *s, struct veer_ct *ct)
 {
 	int tcp = p->flow.proto == IPPROTO_TCP;
 	int syn = tcp && (p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
 	__u32 udp_s = s->svc->udp_timeout_s;
-	struct veer_ct *ct;
 
-	ct = NULL;
-	if (!(syn && (s->svc->flags & VEER_SVC_F_PLAIN)))
+	if (syn && !(s->svc->flags & VEER_SVC_F_PLAIN))
 		ct = bpf_map_lookup_elem(&veer_ct_v1, &p->flow);
 	if (ct && !ct_expired(ct, s->now, s->cfg, udp_s)) {
 		if (!(syn && ct->state == VEER_CT_CLOSING))
@@ -325,29 +342,70 @@ static __always_inline int lb_choose(void *ctx, enum vkind k, struct pkt *p,
 	return lb_new(ctx, k, p, s);
 }
 
-static __always_inline int svc_packet(void *ctx, enum vkind k, struct pkt *p,
-				      struct veer_svc *svc)
+/* The fast path of an established flow: its entry, its service found by
+ * id (no hash lookup by VIP), not expired, its backend keeping it. NULL
+ * with s->be NULL when any of that fails: lb_choose decides then. */
+static __always_inline struct veer_ct *lb_fast(struct pkt *p, struct lb_state *s,
+					       struct veer_ct *ct)
 {
+	struct veer_svc_meta *m;
+
+	if (!ct)
+		return NULL;
+	m = svc_by_id(p, ct->svc_id);
+	if (!m || ct_expired(ct, s->now, s->cfg, m->udp_timeout_s))
+		return NULL;
+	s->be = be_keepable(ct->backend_id, ct->svc_id, p->flow.family);
+	if (!s->be)
+		return NULL;
+	s->svc_id = ct->svc_id;
+	return ct;
+}
+
+/* A packet to a service port: V_NOT_SVC if it is not for a service,
+ * else its verdict. */
+static __always_inline int svc_packet(void *ctx, enum vkind k, struct pkt *p)
+{
+	int syn = p->flow.proto == IPPROTO_TCP &&
+		  (p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
+	struct lb_state s = {};
 	struct veer_svc_stats *ss;
 	struct veer_be_stats *bs;
-	struct lb_state s = { .svc = svc };
+	struct veer_ct *ct = NULL, *fast;
 	int v;
 
+	s.cfg = cfg_get();
+	if (!s.cfg)
+		return V_NOT_SVC;
+	s.now = flow_clock_ns();
+	/* Every packet but a pure SYN looks in conntrack first: an
+	 * established flow then needs no service lookup (lb.h, top). */
+	if (!syn)
+		ct = bpf_map_lookup_elem(&veer_ct_v1, &p->flow);
+	fast = lb_fast(p, &s, ct);
+	if (!fast) {
+		s.svc = svc_lookup(p);
+		if (!s.svc)
+			return V_NOT_SVC;
+		s.svc_id = s.svc->id;
+	}
 	/* Before any state changes: tc will see this packet again. */
 	if (k == VK_XDP && l4_csum_looks_partial(ctx, k, p)) {
 		p->reason = VEER_R_XDP_DEFER_CSUM;
 		return V_PASS;
 	}
-	s.cfg = cfg_get();
-	if (!s.cfg)
-		return V_PASS;
-	s.now = flow_clock_ns();
-	ss = svc_stats(svc->id);
+	ss = svc_stats(s.svc_id);
 	if (ss) {
 		ss->packets++;
 		ss->bytes += p->len;
 	}
-	v = lb_choose(ctx, k, p, &s);
+	if (fast) {
+		v = lb_keep(p, &s, fast);
+		if (v == V_CONT)
+			lb_ct_seen(p, &s, fast);
+	} else {
+		v = lb_choose(ctx, k, p, &s, ct);
+	}
 	if (v != V_CONT)
 		return v;
 	if (!s.be)

@@ -159,6 +159,15 @@ struct {
 	__type(value, struct veer_ports);
 } veer_ports_v1 SEC(".maps");
 
+/* VIP prefilter (struct veer_vips): a bit per hashed service VIP;
+ * written by veerd only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct veer_vips);
+} veer_vips_v1 SEC(".maps");
+
 /* Backend health for veerctl; written by veerd only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The port prefilter: before any hash lookup, a TCP/UDP packet whose
- * destination port no service uses and whose source port no backend
- * serves on can be neither a service packet nor a reply. One inlined
- * array lookup and two bit tests instead of two hash lookups. See
- * struct veer_ports in include/veer_abi.h.
+ * The prefilter: before any hash lookup, a TCP/UDP packet whose
+ * destination port no service uses, or whose destination address hashes
+ * to no VIP's bit, is not a service packet; one whose source port no
+ * backend serves on is not a reply. Two inlined array lookups and three
+ * bit tests instead of up to three hash lookups. See struct veer_ports
+ * and struct veer_vips in include/veer_abi.h.
  */
 #ifndef VEER_BPF_PREFILTER_H
 #define VEER_BPF_PREFILTER_H
@@ -29,6 +30,13 @@ static __always_inline int ports_maybe(const struct pkt *p)
 		r |= PF_SVC;
 	if (pf->be_sport[VEER_PORT_WORD(sport)] & VEER_PORT_BIT(sport))
 		r |= PF_REPLY;
+	if (r & PF_SVC) {
+		struct veer_vips *vf = bpf_map_lookup_elem(&veer_vips_v1, &zero);
+		__u32 bit = veer_vip_bit(&p->flow.dst);
+
+		if (vf && vf->enabled && !(vf->bits[bit / 64] & (1ULL << (bit % 64))))
+			r &= ~PF_SVC;
+	}
 	return r;
 }
 

@@ -26,6 +26,20 @@ static __always_inline struct veer_svc *svc_lookup(const struct pkt *p)
 	return bpf_map_lookup_elem(&veer_svc_v1, &key);
 }
 
+/* Service svc_id by its id, if it is still the one the packet addresses:
+ * an established flow's entry names its service, and this array lookup
+ * and compare replace the hash lookup by (VIP, port, proto). */
+static __always_inline struct veer_svc_meta *svc_by_id(const struct pkt *p, __u32 svc_id)
+{
+	struct veer_svc_meta *m = bpf_map_lookup_elem(&veer_svcmeta_v1, &svc_id);
+
+	if (!m || !m->in_use || m->key.port != p->flow.dport ||
+	    m->key.proto != p->flow.proto || m->key.family != p->flow.family ||
+	    !addr_eq(&m->key.vip, &p->flow.dst))
+		return NULL;
+	return m;
+}
+
 /* A backend that existing flows of svc may keep: active or draining, still
  * in this service, same family. NULL otherwise (down, removed, moved). */
 static __always_inline struct veer_backend *

@@ -31,7 +31,7 @@
 struct bench {
 	int xdp, tc;			/* program fds */
 	int xdp_empty, tc_empty;	/* the floor: return PASS / OK */
-	int cfg, svc, be, maglev, ct, rnat, ctsyn, svcst, drops, ifc, tx, ports;
+	int cfg, svc, be, maglev, ct, rnat, ctsyn, svcst, drops, ifc, tx, ports, meta, vips;
 	int ncpu;
 	uint32_t in_ifindex;		/* packets "arrive" here */
 	uint32_t out_ifindex;		/* the route to backends and VIPs */

@@ -3,6 +3,7 @@
  * when it can't, expire by timeout, close on FIN/RST, and a SYN flood only
  * evicts half-open flows. */
 #include <string.h>
+#include <bpf/bpf.h>
 #include "cases.h"
 
 static struct veer_ct ct_entry(uint32_t be, uint8_t state, uint64_t age_ns)
@@ -46,6 +47,24 @@ static void case_keeps_backend(struct fx *f)
 	fx_step(f, &in, FWD_OUT(&out));
 	FX_CHECK(f, fx_svc_stats(f, SVC).new_flows == 0, "counted as new");
 	FX_NO_EVENTS(f);
+}
+
+/* The established fast path finds a flow's service by the id in its entry:
+ * an id now used by a service on another VIP (the flow's own service gone)
+ * must not send the flow to that service's backend. */
+static void case_svc_id_reused(struct fx *f)
+{
+	struct pspec in = to_vip(0, IPPROTO_TCP, F_ACK);
+	struct veer_flow fl = fx_flow(&in);
+	struct veer_svc_key k = { .vip = fl.dst, .port = fl.dport, .proto = IPPROTO_TCP,
+				  .family = fl.family };
+
+	setup_svc(f, 0, IPPROTO_TCP);
+	put_flow(f, &in, BEB, VEER_CT_ESTABLISHED, 0);
+	FX_CHECK(f, !bpf_map_delete_elem(f->svc, &k), "remove the service");
+	fx_svc(f, "10.200.100.2", VPORT, IPPROTO_TCP, SVC, 0, TABLE_M);
+	fx_step(f, &in, EXP(FX_PASS, NULL, VEER_R_PASS_NOT_SERVICE));
+	FX_CHECK(f, fx_svc_stats(f, SVC).packets == 0, "counted by the other service");
 }
 
 /* Backend B goes down mid-flow: the next packet re-picks A, and the
@@ -353,6 +372,8 @@ static void case_syn_flood(struct fx *f)
 
 const struct fx_case cases_ct[] = {
 	{ "established flow keeps its backend when the table changes", case_keeps_backend },
+	{ "established flow whose service id now names another VIP: not forwarded",
+	  case_svc_id_reused },
 	{ "TCP/IPv4 backend down: re-picked, reverse entry moved", case_repick_down },
 	{ "UDP/IPv6 backend removed: re-picked", case_repick_removed6 },
 	{ "UDP/IPv4 backend moved to another service: re-picked", case_repick_moved },

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The port prefilter (veer_ports_v1): with it on, service packets and
+/* The prefilter (veer_ports_v1, veer_vips_v1): with it on, service packets and
  * replies are translated as before, a packet on neither a service port
  * nor a backend port passes untouched without a lookup, and with it off
  * (a map veerd has not written) nothing is filtered. */
 #include <string.h>
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "cases.h"
 
@@ -69,6 +70,31 @@ static void case_bit_first(struct fx *f)
 	fx_step(f, &in, EXP(FX_PASS, NULL, VEER_R_PASS_NOT_SERVICE));
 }
 
+/* A service port, but an address whose VIP bit is clear: not looked up
+ * (neither conntrack nor services), even though a service is there. */
+static void case_vip_bit_first(struct fx *f)
+{
+	struct pspec in = to_vip(0, IPPROTO_TCP, F_ACK);
+	struct veer_svc v = { .id = SVC, .table_size = TABLE_M };
+	struct veer_svc_key k;
+	struct veer_flow fl;
+
+	setup_svc(f, 0, IPPROTO_TCP);
+	in.dst = "10.200.100.2";
+	fl = fx_flow(&in);
+	memset(&k, 0, sizeof(k));
+	k.vip = fl.dst;
+	k.port = fl.dport;
+	k.proto = IPPROTO_TCP;
+	k.family = fl.family;
+	FX_CHECK(f, veer_vip_bit(&fl.dst) != veer_vip_bit(&(struct veer_addr){ .v4 = inet_addr(VIP4) }),
+		 "the two VIPs share a bit: pick another address");
+	FX_CHECK(f, !bpf_map_update_elem(f->svc, &k, &v, BPF_ANY), "write service");
+	fx_prefilter(f, 1);
+	fx_step(f, &in, EXP(FX_PASS, NULL, VEER_R_PASS_NOT_SERVICE));
+	FX_CHECK(f, fx_svc_stats(f, SVC).packets == 0, "counted by the service");
+}
+
 /* Filter off: the same service is found and translated. */
 static void case_off(struct fx *f)
 {
@@ -103,6 +129,7 @@ const struct fx_case cases_prefilter[] = {
 	{ "prefilter on: UDP/IPv6 both ways translated", case_udp6 },
 	{ "prefilter on: VIP on a port no service uses passes untouched", case_other_port },
 	{ "prefilter on: service whose port bit is clear is not looked up", case_bit_first },
+	{ "prefilter on: service whose VIP bit is clear is not looked up", case_vip_bit_first },
 	{ "prefilter off: nothing filtered", case_off },
 	{ "prefilter on: reply recognised by its source port, flow completes", case_reply_by_sport },
 	{ NULL, NULL },

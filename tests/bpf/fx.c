@@ -99,16 +99,37 @@ void fx_port(struct fx *f, uint16_t port, int be)
 	free(pf);
 }
 
+void fx_vip(struct fx *f, const struct veer_addr *vip)
+{
+	struct veer_vips *vf = calloc(1, sizeof(*vf));
+	uint32_t zero = 0, bit = veer_vip_bit(vip);
+
+	if (!vf || bpf_map_lookup_elem(f->vips, &zero, vf)) {
+		fx_fail(f, "lookup vips: %s", strerror(errno));
+		free(vf);
+		return;
+	}
+	vf->bits[bit / 64] |= 1ULL << (bit % 64);
+	must(f, bpf_map_update_elem(f->vips, &zero, vf, BPF_ANY), "update vips");
+	free(vf);
+}
+
 void fx_prefilter(struct fx *f, int on)
 {
 	struct veer_ports *pf = calloc(1, sizeof(*pf));
+	struct veer_vips *vf = calloc(1, sizeof(*vf));
 	uint32_t zero = 0;
 
 	if (pf && !bpf_map_lookup_elem(f->ports, &zero, pf)) {
 		pf->enabled = on;
 		must(f, bpf_map_update_elem(f->ports, &zero, pf, BPF_ANY), "update ports");
 	}
+	if (vf && !bpf_map_lookup_elem(f->vips, &zero, vf)) {
+		vf->enabled = on;
+		must(f, bpf_map_update_elem(f->vips, &zero, vf, BPF_ANY), "update vips");
+	}
 	free(pf);
+	free(vf);
 }
 
 void fx_svc(struct fx *f, const char *vip, uint16_t port, uint8_t proto,
@@ -116,8 +137,11 @@ void fx_svc(struct fx *f, const char *vip, uint16_t port, uint8_t proto,
 {
 	struct veer_svc_key k = svc_key(vip, port, proto);
 	struct veer_svc v = { .id = id, .table_size = table_size, .flags = flags };
+	struct veer_svc_meta m = { .key = k, .in_use = 1 };
 
 	fx_port(f, port, 0);
+	fx_vip(f, &k.vip);
+	must(f, bpf_map_update_elem(f->meta, &id, &m, BPF_ANY), "update svcmeta");
 	must(f, bpf_map_update_elem(f->svc, &k, &v, BPF_ANY), "update svc");
 }
 
@@ -125,10 +149,14 @@ void fx_svc_udp_timeout(struct fx *f, const char *vip, uint16_t port, uint32_t s
 {
 	struct veer_svc_key k = svc_key(vip, port, IPPROTO_UDP);
 	struct veer_svc v;
+	struct veer_svc_meta m;
 
 	must(f, bpf_map_lookup_elem(f->svc, &k, &v), "lookup svc");
 	v.udp_timeout_s = secs;
 	must(f, bpf_map_update_elem(f->svc, &k, &v, BPF_ANY), "update svc");
+	must(f, bpf_map_lookup_elem(f->meta, &v.id, &m), "lookup svcmeta");
+	m.udp_timeout_s = secs;
+	must(f, bpf_map_update_elem(f->meta, &v.id, &m, BPF_ANY), "update svcmeta");
 }
 
 void fx_backend(struct fx *f, uint32_t id, const char *addr, uint16_t port,
@@ -418,10 +446,12 @@ void fx_reset(struct fx *f)
 {
 	struct veer_backend zb;
 	struct veer_config zc;
+	struct veer_svc_meta zm;
 	uint32_t i, zero = 0;
 
 	memset(&zb, 0, sizeof(zb));
 	memset(&zc, 0, sizeof(zc));
+	memset(&zm, 0, sizeof(zm));
 	clear_hash(f->svc, sizeof(struct veer_svc_key));
 	clear_hash(f->ct, sizeof(struct veer_flow));
 	clear_hash(f->ctsyn, sizeof(struct veer_flow));
@@ -433,13 +463,18 @@ void fx_reset(struct fx *f)
 	bpf_map_update_elem(f->cfg, &zero, &zc, BPF_ANY);
 	{
 		struct veer_ports *pf = calloc(1, sizeof(*pf));
+		struct veer_vips *vf = calloc(1, sizeof(*vf));
 
 		if (pf)
 			bpf_map_update_elem(f->ports, &zero, pf, BPF_ANY);
+		if (vf)
+			bpf_map_update_elem(f->vips, &zero, vf, BPF_ANY);
 		free(pf);
+		free(vf);
 	}
 	for (i = 0; i < MAX_IDS; i++) {
 		bpf_map_update_elem(f->be, &i, &zb, BPF_ANY);
+		bpf_map_update_elem(f->meta, &i, &zm, BPF_ANY);
 		bpf_map_delete_elem(f->maglev, &i);
 		percpu_zero(f, f->svcst, i, sizeof(struct veer_svc_stats) / 8);
 		percpu_zero(f, f->best, i, sizeof(struct veer_be_stats) / 8);
@@ -482,7 +517,9 @@ int fx_open(struct fx *f)
 	f->svcst = bpf_map__fd(skel->maps.veer_svcst_v1);
 	f->best = bpf_map__fd(skel->maps.veer_best_v1);
 	f->drops = bpf_map__fd(skel->maps.veer_drop_v1);
+	f->meta = bpf_map__fd(skel->maps.veer_svcmeta_v1);
 	f->ports = bpf_map__fd(skel->maps.veer_ports_v1);
+	f->vips = bpf_map__fd(skel->maps.veer_vips_v1);
 	f->fibgen = bpf_map__fd(skel->maps.veer_fibgen_v1);
 	f->fibc = bpf_map__fd(skel->maps.veer_fibc_v1);
 	f->ring = ring_buffer__new(bpf_map__fd(skel->maps.veer_events_v1), on_event, f, NULL);

@@ -32,7 +32,9 @@ struct fx {
 	int prog_fd[2];
 	int cfg, svc, be, maglev, ct, ctsyn, rnat, rnsyn, ifc, tx;
 	int svcst, best, drops;
+	int meta;			/* veer_svcmeta_v1: fx_svc writes it, as veerd does */
 	int ports;			/* veer_ports_v1: fx_svc/fx_backend set their bits */
+	int vips;			/* veer_vips_v1: fx_svc sets its VIP's bit */
 	int fibgen, fibc;		/* forwarding cache: generation, slots */
 	int snat;			/* veer_snat_v1 */
 	int ncpu;
@@ -65,8 +67,10 @@ void fx_iface(struct fx *f, uint32_t ifindex, uint32_t flags, int in_tx);
 /* Set a port's bit in the prefilter (as veerd does); be: backend port.
  * fx_svc and fx_backend do it; the filter is off (enabled = 0) after
  * fx_reset until fx_prefilter(f, 1), because some cases write backends
- * directly. */
+ * directly. fx_vip: the same for a VIP's bit (fx_svc does it); the
+ * switch turns both halves on or off. */
 void fx_port(struct fx *f, uint16_t port, int be);
+void fx_vip(struct fx *f, const struct veer_addr *vip);
 void fx_prefilter(struct fx *f, int on);
 
 /* The client-side flow of a packet spec (src=client, dst=VIP). */

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include "bench.h"
 #include "datapath.h"
+#include "dpmaps.h"
 #include "maglev.h"
 #include "veer.skel.h"
 
@@ -145,6 +146,8 @@ int bench_load(struct bench *b)
 	b->ifc = bpf_map__fd(skel->maps.veer_if_v1);
 	b->tx = bpf_map__fd(skel->maps.veer_tx_v1);
 	b->ports = bpf_map__fd(skel->maps.veer_ports_v1);
+	b->meta = bpf_map__fd(skel->maps.veer_svcmeta_v1);
+	b->vips = bpf_map__fd(skel->maps.veer_vips_v1);
 	b->inner_flags = inner_flags(b);
 	b->xdp_empty = empty_prog(BPF_PROG_TYPE_XDP, XDP_PASS);
 	b->tc_empty = empty_prog(BPF_PROG_TYPE_SCHED_CLS, 0 /* TC_ACT_OK */);
@@ -177,23 +180,29 @@ void bench_unload(struct bench *b)
 	dp_close(skel);
 }
 
-/* The prefilter bits veerd sets for a service port or a backend port. */
+/* The prefilter bits veerd sets for a service port or a backend port,
+ * set the way veerd sets them. */
 static int put_port(struct bench *b, uint16_t port, int backend)
 {
-	struct veer_ports *pf = calloc(1, sizeof(*pf));
-	uint32_t zero = 0;
-	int ret = -1;
+	struct dp_maps m = { .ports = b->ports, .vips = b->vips };
 
-	if (pf && !bpf_map_lookup_elem(b->ports, &zero, pf)) {
-		if (backend)
-			pf->be_sport[VEER_PORT_WORD(port)] |= VEER_PORT_BIT(port);
-		else
-			pf->svc_dport[VEER_PORT_WORD(port)] |= VEER_PORT_BIT(port);
-		pf->enabled = 1;
-		ret = bpf_map_update_elem(b->ports, &zero, pf, BPF_ANY);
-	}
-	free(pf);
-	return ret;
+	return dp_port_set(&m, port, backend);
+}
+
+static int put_vip(struct bench *b, const struct veer_addr *vip)
+{
+	struct dp_maps m = { .ports = b->ports, .vips = b->vips };
+
+	return dp_vip_set(&m, vip);
+}
+
+/* What veerd writes of a service in veer_svcmeta_v1 (the datapath checks
+ * an established flow's service there). */
+static int put_meta(struct bench *b, uint32_t id, const struct veer_svc_key *k)
+{
+	struct veer_svc_meta m = { .key = *k, .in_use = 1 };
+
+	return bpf_map_update_elem(b->meta, &id, &m, BPF_ANY);
 }
 
 static int put_backend(struct bench *b, uint32_t id, struct veer_addr a, uint16_t port,
@@ -283,7 +292,7 @@ int bench_measured_svc(struct bench *b, uint8_t proto, uint32_t n_be)
 	    maglev_build(mb, n_be, B_M, SEED, table) || put_table(b, B_SVC, B_M, table))
 		goto out;
 	k = svc_key(vip, port, proto);
-	if (!put_port(b, port, 0))
+	if (!put_port(b, port, 0) && !put_vip(b, &k.vip) && !put_meta(b, B_SVC, &k))
 		ret = bpf_map_update_elem(b->svc, &k, &v, BPF_ANY);
 out:
 	if (ret)
@@ -343,6 +352,9 @@ static int fill_chunk(struct bench *b, uint32_t first, uint32_t n)
 	cnt = n;
 	if (bpf_map_update_batch(b->maglev, slots, fds, &cnt, NULL))
 		goto out;
+	for (i = 0; i < n; i++)
+		if (put_vip(b, &sk[i].vip) || put_meta(b, ids[i], &sk[i]))
+			goto out;
 	cnt = n;
 	ret = bpf_map_update_batch(b->svc, sk, sv, &cnt, NULL);
 out:
