@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "dpmaps.h"
+#include "synq_slots.h"
 #include "veer.skel.h"
 
 static int map_fd(struct veer_bpf *skel, const char *name, char *err, size_t errlen)
@@ -34,6 +35,7 @@ int dp_maps_from_skel(struct veer_bpf *skel, struct dp_maps *m, char *err, size_
 		{ &m->meta, VEER_MAP_SVC_META }, { &m->health, VEER_MAP_HEALTH },
 		{ &m->snat, VEER_MAP_SNAT }, { &m->ports, VEER_MAP_PORTS },
 		{ &m->fibgen, VEER_MAP_FIB_GEN }, { &m->vips, VEER_MAP_VIPS },
+		{ &m->synq, VEER_MAP_SYNQ },
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -236,8 +238,24 @@ static int flush_ct_map(int ct_fd, int rnat_fd, uint32_t svc_id, uint32_t backen
 	return removed;
 }
 
+struct flush_match {
+	uint32_t svc_id, backend_id;
+};
+
+static int slot_matches(const struct veer_flow *k, const struct veer_ct *ct, void *arg)
+{
+	const struct flush_match *fm = arg;
+
+	(void)k;
+	return ct->svc_id == fm->svc_id &&
+	       (fm->backend_id == VEER_BACKEND_NONE || ct->backend_id == fm->backend_id);
+}
+
 int dp_flows_flush(const struct dp_maps *m, uint32_t svc_id, uint32_t backend_id)
 {
+	struct flush_match fm = { svc_id, backend_id };
+	int slots = synq_clear(m->synq, slot_matches, &fm);
+
 	return flush_ct_map(m->ct, m->rnat, svc_id, backend_id, m) +
-	       flush_ct_map(m->ctsyn, m->rnsyn, svc_id, backend_id, m);
+	       flush_ct_map(m->ctsyn, m->rnsyn, svc_id, backend_id, m) + (slots > 0 ? slots : 0);
 }

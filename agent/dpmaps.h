@@ -14,6 +14,7 @@ struct dp_maps {
 	int snat;		/* full NAT port claims (snat_gc.c) */
 	int ports;		/* prefilter bits (dp_port_set) */
 	int vips;		/* prefilter bits (dp_vip_set) */
+	int synq;		/* half-open slots (synq_slots.h) */
 	int fibgen;		/* forwarding cache generation (dp_fib_invalidate) */
 };
 

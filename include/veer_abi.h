@@ -47,6 +47,7 @@
 #define VEER_MAP_FIB_GEN  "veer_fibgen_v1"	/* written by veerd only */
 #define VEER_MAP_FIB_CACHE "veer_fibc_v1"	/* the datapath's own */
 #define VEER_MAP_VIPS     "veer_vips_v1"	/* written by veerd only */
+#define VEER_MAP_SYNQ     "veer_synq_v1"	/* the datapath's own */
 
 #define VEER_AF_INET  4
 #define VEER_AF_INET6 6
@@ -363,12 +364,47 @@ struct veer_vips {
 	__u64 bits[VEER_VIP_BITS / 64];
 };
 
+/*
+ * veer_synq_v1: array of VEER_SYNQ_SLOTS half-open slots. The first SYN
+ * of a flow of a plain-DNAT service (VEER_SVC_F_PLAIN) keeps its state in
+ * slot veer_synq_index(client, cport) instead of veer_ctsyn_v1 and
+ * veer_rnsyn_v1: the SYN and the backend's SYN-ACK both carry the client's
+ * address and port, so both find it without a hash lookup (bpf/lib/synq.h).
+ * A slot is free while stamp_ns is 0 or older than the SYN timeout, and
+ * claimed by compare-and-swap of stamp_ns; a SYN whose slot another live
+ * flow holds uses the two LRU maps as before. TCP only.
+ */
+#define VEER_SYNQ_BITS 14
+#define VEER_SYNQ_SLOTS (1u << VEER_SYNQ_BITS)	/* 1 MiB: stays in cache */
+
+struct veer_syn_slot {
+	__u64 stamp_ns;		/* last SYN forwarded (coarse clock); 0: free */
+	__u64 created_ns;	/* first SYN */
+	struct veer_addr client;
+	struct veer_addr vip;
+	__be16 cport;
+	__be16 vport;
+	__u32 backend_id;
+	__u32 svc_id;
+	__u8 family;
+	__u8 syn_count;		/* SYNs forwarded without an answer */
+	__u8 pad[2];
+};
+
 /* Multiplicative hash of the address words (an IPv4 address is v6[0]). */
 static inline __u32 veer_vip_bit(const struct veer_addr *a)
 {
 	__u32 h = a->v6[0] ^ a->v6[1] ^ a->v6[2] ^ a->v6[3];
 
 	return (h * 0x9E3779B1u) >> 16;
+}
+
+static inline __u32 veer_synq_index(const struct veer_addr *client, __be16 cport)
+{
+	__u32 h = client->v6[0] ^ client->v6[1] ^ client->v6[2] ^ client->v6[3];
+
+	h ^= (__u32)cport * 0x85EBCA6Bu;
+	return (h * 0x9E3779B1u) >> (32 - VEER_SYNQ_BITS);
 }
 
 #ifndef __cplusplus
@@ -387,6 +423,7 @@ _Static_assert(sizeof(struct veer_svc_meta) == 112, "veer_svc_meta layout");
 _Static_assert(sizeof(struct veer_health) == 96, "veer_health layout");
 _Static_assert(sizeof(struct veer_ports) == 8 + 2 * 8192, "veer_ports layout");
 _Static_assert(sizeof(struct veer_vips) == 8 + 8192, "veer_vips layout");
+_Static_assert(sizeof(struct veer_syn_slot) == 64, "veer_syn_slot layout");
 #endif
 
 #endif /* VEER_ABI_H */

@@ -15,6 +15,7 @@
 #include "names.h"
 #include "output.h"
 #include "snapshot.h"
+#include "synq_slots.h"
 #include "veerctl.h"
 
 static const char flow_help[] =
@@ -208,6 +209,27 @@ static int list_flow(const void *key, const void *value, void *arg)
 	return l->f->limit >= 0 && (long long)l->shown >= l->f->limit;
 }
 
+static int list_slot(const struct veer_flow *k, const struct veer_ct *ct, void *arg)
+{
+	return list_flow(k, ct, arg);
+}
+
+/* Half-open flows in the datapath's slots (synq.h) are flows too. An
+ * older veer without the slot map has none. */
+static int walk_slots(const char *dir, synq_fn fn, void *arg)
+{
+	int fd = vmap_fd_optional(dir, VMAP_SYNQ), err;
+
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	err = synq_walk(fd, fn, arg);
+	if (err < 0)
+		out_error("cannot read %s: %s", vmap_name(VMAP_SYNQ), strerror(-err));
+	return err;
+}
+
 static int flow_list(struct ctl *ctl, int argc, char **argv)
 {
 	struct lister l = { .now = clock_ns(CLOCK_MONOTONIC) };	/* bpf_ktime_get_ns */
@@ -235,6 +257,9 @@ static int flow_list(struct ctl *ctl, int argc, char **argv)
 			rc = EXIT_ERR;
 		}
 	}
+	if (!rc && (f.limit < 0 || (long long)l.shown < f.limit) &&
+	    walk_slots(ctl->state_dir, list_slot, &l) < 0)
+		rc = EXIT_ERR;
 	if (!rc)
 		out_table_end();
 	snap_free(&s);
@@ -275,6 +300,11 @@ static int count_flow(const void *key, const void *value, void *arg)
 	return 0;
 }
 
+static int count_slot(const struct veer_flow *k, const struct veer_ct *ct, void *arg)
+{
+	return count_flow(k, ct, arg);
+}
+
 static int count_flows(const char *dir, enum vmap m, struct counter *c)
 {
 	int fd = vmap_fd(dir, m), err;
@@ -292,20 +322,26 @@ static int flow_count(struct ctl *ctl, int argc, char **argv)
 	struct flow_filter f;
 	struct snapshot s;
 	int rc = load_and_filter(ctl, argc, argv, &s, &f, 0);
-	struct counter est = { .f = &f }, syn = { .f = &f };
+	struct counter est = { .f = &f }, syn = { .f = &f }, slots = { .f = &f };
 
 	if (rc)
 		return rc;
 	rc = count_flows(ctl->state_dir, VMAP_CT, &est);
 	if (!rc)
 		rc = count_flows(ctl->state_dir, VMAP_CT_SYN, &syn);
+	if (!rc && walk_slots(ctl->state_dir, count_slot, &slots) < 0)
+		rc = EXIT_ERR;
 	if (!rc) {
 		out_obj_begin(NULL);
-		out_u64("total", est.entries + syn.entries);
+		out_u64("total", est.entries + syn.entries + slots.entries);
 		for (int st = VEER_CT_SYN_SENT; st <= VEER_CT_UDP; st++)
-			out_u64(ct_state_name(st), est.by_state[st] + syn.by_state[st]);
+			out_u64(ct_state_name(st),
+				est.by_state[st] + syn.by_state[st] + slots.by_state[st]);
 		out_table_usage("conntrack", ctl->state_dir, VMAP_CT, est.entries);
 		out_table_usage("half_open", ctl->state_dir, VMAP_CT_SYN, syn.entries);
+		if (vmap_fd_optional(ctl->state_dir, VMAP_SYNQ) >= 0)
+			out_table_usage("half_open_slots", ctl->state_dir, VMAP_SYNQ,
+					slots.entries);
 		out_obj_end();
 	}
 	snap_free(&s);
@@ -354,6 +390,30 @@ static int flush_table(const char *dir, const struct flow_filter *f, enum vmap m
 	return EXIT_OK;
 }
 
+static int flush_slot_matches(const struct veer_flow *k, const struct veer_ct *ct, void *arg)
+{
+	(void)k;
+	return flow_matches(arg, ct);
+}
+
+/* Slots hold no reverse entry: freeing one is the whole flush. */
+static int flush_slots(const char *dir, const struct flow_filter *f, uint64_t *flows)
+{
+	int fd = vmap_fd_optional(dir, VMAP_SYNQ), n;
+
+	if (fd == -ENOENT)
+		return EXIT_OK;
+	if (fd < 0)
+		return EXIT_ERR;
+	n = synq_clear(fd, flush_slot_matches, (void *)f);
+	if (n < 0) {
+		out_error("cannot write %s: %s", vmap_name(VMAP_SYNQ), strerror(-n));
+		return EXIT_ERR;
+	}
+	*flows += n;
+	return EXIT_OK;
+}
+
 static int flow_flush(struct ctl *ctl, int argc, char **argv)
 {
 	uint64_t flows = 0, reverse = 0;
@@ -367,6 +427,8 @@ static int flow_flush(struct ctl *ctl, int argc, char **argv)
 		rc = vmap_fd(ctl->state_dir, m) < 0 ? EXIT_ERR : EXIT_OK;
 	for (size_t i = 0; i < 2 && !rc; i++)
 		rc = flush_table(ctl->state_dir, &f, ct_maps[i], &flows, &reverse);
+	if (!rc)
+		rc = flush_slots(ctl->state_dir, &f, &flows);
 	if (!rc) {
 		out_obj_begin(NULL);
 		out_u64("flows", flows);

@@ -35,6 +35,7 @@ static const struct vmap_spec specs[VMAP__COUNT] = {
 	[VMAP_DROPS] = { VEER_MAP_DROPS, 4, sizeof(__u64), true },
 	[VMAP_SVC_META] = { VEER_MAP_SVC_META, 4, sizeof(struct veer_svc_meta), false },
 	[VMAP_HEALTH] = { VEER_MAP_HEALTH, 4, sizeof(struct veer_health), false },
+	[VMAP_SYNQ] = { VEER_MAP_SYNQ, 4, sizeof(struct veer_syn_slot), false },
 };
 
 static int fds[VMAP__COUNT] = { [0 ... VMAP__COUNT - 1] = -1 };
@@ -125,6 +126,16 @@ int vmap_fd(const char *state_dir, enum vmap m)
 	}
 	fds[m] = fd;
 	return fd;
+}
+
+int vmap_fd_optional(const char *state_dir, enum vmap m)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", state_dir, specs[m].name);
+	if (fds[m] < 0 && access(path, F_OK))
+		return -ENOENT;
+	return vmap_fd(state_dir, m);
 }
 
 void vmap_close_all(void)

@@ -14,13 +14,16 @@
 enum vmap {
 	VMAP_CFG, VMAP_SVC, VMAP_BE, VMAP_MAGLEV, VMAP_CT, VMAP_CT_SYN,
 	VMAP_RNAT, VMAP_RNAT_SYN, VMAP_SNAT, VMAP_SVC_STAT, VMAP_BE_STAT,
-	VMAP_DROPS, VMAP_SVC_META, VMAP_HEALTH,
+	VMAP_DROPS, VMAP_SVC_META, VMAP_HEALTH, VMAP_SYNQ,
 	VMAP__COUNT,
 };
 
 /* The map's fd (opened once, kept until vmap_close_all), or -errno after
  * printing why it cannot be used. */
 int vmap_fd(const char *state_dir, enum vmap m);
+/* The same for a map an older veer did not have: -ENOENT, said nothing,
+ * if it is not pinned. */
+int vmap_fd_optional(const char *state_dir, enum vmap m);
 void vmap_close_all(void);
 const char *vmap_name(enum vmap m);
 /* max_entries of an open map, 0 if unknown. */

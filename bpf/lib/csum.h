@@ -3,17 +3,28 @@
  * One's complement arithmetic for incremental checksum updates (RFC 1624).
  * Words are summed as they lie in memory, so results are stored back
  * without byte swaps. A "diff" is the sum of ~old + new over every changed
- * word; csum_apply() folds a diff into a stored checksum.
+ * word; csum_apply() folds a diff into a stored checksum. Sums of several
+ * words accumulate in 64 bits and fold once: BPF has no add-with-carry,
+ * and a carry test per word is a branch per word.
  */
 #ifndef VEER_BPF_CSUM_H
 #define VEER_BPF_CSUM_H
 
 #include "common.h"
 
+/* A 64-bit sum of 32-bit words to a 32-bit one's complement sum. */
+static __always_inline __u32 csum_fold64(__u64 s)
+{
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffffffff) + (s >> 32);
+	return (__u32)s;
+}
+
 static __always_inline __u32 csum_add(__u32 a, __u32 b)
 {
-	a += b;
-	return a + (a < b);
+	__u64 s = (__u64)a + b;
+
+	return (__u32)s + (__u32)(s >> 32);	/* cannot carry again */
 }
 
 /* Fold to 16 bits, not complemented. */
@@ -37,14 +48,13 @@ static __always_inline __u32 csum_diff16(__u16 old, __u16 new)
 static __always_inline __u32 csum_diff_addr(const struct veer_addr *old,
 					    const struct veer_addr *new, int v6)
 {
-	__u32 d = csum_diff32(old->v6[0], new->v6[0]);
+	__u64 d = (__u64)(__u32)~old->v6[0] + new->v6[0];
 
-	if (v6) {
-		d = csum_add(d, csum_diff32(old->v6[1], new->v6[1]));
-		d = csum_add(d, csum_diff32(old->v6[2], new->v6[2]));
-		d = csum_add(d, csum_diff32(old->v6[3], new->v6[3]));
-	}
-	return d;
+	if (v6)
+		d += (__u64)(__u32)~old->v6[1] + new->v6[1] +
+		     (__u64)(__u32)~old->v6[2] + new->v6[2] +
+		     (__u64)(__u32)~old->v6[3] + new->v6[3];
+	return csum_fold64(d);
 }
 
 /* HC' = ~(~HC + diff): the stored checksum after the change. */
@@ -59,32 +69,21 @@ static __always_inline __u32 csum_pseudo(const struct veer_addr *s,
 					 const struct veer_addr *d, int v6,
 					 __u16 l4_len, __u8 proto)
 {
-	__u32 sum = csum_add(s->v6[0], d->v6[0]);
+	__u64 sum = (__u64)s->v6[0] + d->v6[0] + bpf_htons(l4_len) +
+		    bpf_htons((__u16)proto);
 
-	if (v6) {
-		sum = csum_add(sum, s->v6[1]);
-		sum = csum_add(sum, s->v6[2]);
-		sum = csum_add(sum, s->v6[3]);
-		sum = csum_add(sum, d->v6[1]);
-		sum = csum_add(sum, d->v6[2]);
-		sum = csum_add(sum, d->v6[3]);
-	}
-	sum = csum_add(sum, bpf_htons(l4_len));
-	return csum_add(sum, bpf_htons((__u16)proto));
+	if (v6)
+		sum += (__u64)s->v6[1] + s->v6[2] + s->v6[3] +
+		       d->v6[1] + d->v6[2] + d->v6[3];
+	return csum_fold64(sum);
 }
 
 /* Full checksum of a 20-byte IPv4 header (its check field read as is). */
 static __always_inline __u16 csum_iphdr(const struct iphdr *ip)
 {
 	const __u32 *w = (const __u32 *)ip;
-	__u32 s = 0;
 
-	s = csum_add(s, w[0]);
-	s = csum_add(s, w[1]);
-	s = csum_add(s, w[2]);
-	s = csum_add(s, w[3]);
-	s = csum_add(s, w[4]);
-	return ~csum_fold(s);
+	return ~csum_fold(csum_fold64((__u64)w[0] + w[1] + w[2] + w[3] + w[4]));
 }
 
 #endif

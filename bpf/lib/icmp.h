@@ -20,6 +20,8 @@
 #include "csum.h"
 #include "events.h"
 #include "fwd.h"
+#include "service.h"
+#include "synq.h"
 
 #define ICMP_DEST_UNREACH_ 3
 #define ICMP_FRAG_NEEDED_ 4
@@ -58,6 +60,7 @@ static __always_inline int icmp_packet(void *ctx, enum vkind k, struct pkt *p)
 	__u8 *q4 = data + QUOTE_L4_OFF(v6);
 	struct veer_flow rk = {};
 	struct veer_rnat *found, rn;
+	struct veer_config *cfg;
 	struct veer_addr backend;
 	__u32 diff, addr_diff;
 	__u8 type, code;
@@ -96,11 +99,16 @@ static __always_inline int icmp_packet(void *ctx, enum vkind k, struct pkt *p)
 	rk.sport = *(__be16 *)(q4 + 2);
 	rk.dport = *(__be16 *)q4;
 	found = bpf_map_lookup_elem(&veer_rnat_v1, &rk);
-	if (!found)
-		found = bpf_map_lookup_elem(&veer_rnsyn_v1, &rk);
-	if (!found)
-		return V_PASS;
-	rn = *found;
+	cfg = found || rk.proto != IPPROTO_TCP ? NULL : cfg_get();
+	if (cfg && synq_reverse(&rk, cfg, flow_clock_ns(), &rn)) {
+		/* about a SYN whose state is in a half-open slot (synq.h) */
+	} else {
+		if (!found)
+			found = bpf_map_lookup_elem(&veer_rnsyn_v1, &rk);
+		if (!found)
+			return V_PASS;
+		rn = *found;
+	}
 	backend = rk.src;
 
 	/* Quoted destination back to VIP:vport. */

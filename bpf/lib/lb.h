@@ -33,6 +33,7 @@
 #include "nat.h"
 #include "refuse.h"
 #include "snat.h"
+#include "synq.h"
 
 struct lb_state {
 	struct veer_svc *svc;	/* NULL on the fast path (lb_fast) */
@@ -42,6 +43,8 @@ struct lb_state {
 	__u64 now;
 	__u32 be_id;
 	__be16 nat_port;	/* full NAT: the flow's source port */
+	struct veer_syn_slot *q;	/* a free half-open slot for a new SYN */
+	__u64 q_seen;		/* its stamp when seen free */
 };
 
 static __always_inline int be_full_nat(const struct veer_backend *be)
@@ -165,7 +168,10 @@ static __always_inline int lb_new(void *ctx, enum vkind k, struct pkt *p,
 	lb_new_flow_stats(p, s);
 
 	if (syn) {
-		lb_store(&veer_ctsyn_v1, &veer_rnsyn_v1, p, s, VEER_CT_SYN_SENT, 1, s->now);
+		/* A plain backend's flow in its free slot, else the LRU pair. */
+		if (!s->q || (s->be->flags & (VEER_BE_F_NAT_FULL | VEER_BE_F_ENCAP_IPIP)) ||
+		    synq_claim(s->q, s->q_seen, &p->flow, s->be_id, s->svc_id, s->now))
+			lb_store(&veer_ctsyn_v1, &veer_rnsyn_v1, p, s, VEER_CT_SYN_SENT, 1, s->now);
 		return V_CONT;
 	}
 	if (tcp && (p->tcp_flags & TCP_RST))
@@ -240,9 +246,22 @@ static __always_inline int lb_established(struct pkt *p, struct lb_state *s,
 	return V_CONT;
 }
 
-/* A TCP flow found in veer_ctsyn_v1 (SYN forwarded, no answer seen). */
+/* Forget a half-open flow's state: its slot, or its LRU pair. */
+static __always_inline void lb_half_open_drop(struct pkt *p, struct veer_syn_slot *q,
+					      __u32 old_id)
+{
+	if (q) {
+		synq_free(q);
+		return;
+	}
+	rnat_forget(&veer_rnsyn_v1, &p->flow, old_id);
+	bpf_map_delete_elem(&veer_ctsyn_v1, &p->flow);
+}
+
+/* A TCP flow with half-open state hs (SYN forwarded, no answer seen), kept
+ * in slot q or (q NULL) in veer_ctsyn_v1. */
 static __always_inline int lb_half_open(struct pkt *p, struct lb_state *s,
-					struct veer_ct *hs)
+					const struct veer_ct *hs, struct veer_syn_slot *q)
 {
 	int syn = (p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
 	__u32 old_id = hs->backend_id;
@@ -290,9 +309,14 @@ static __always_inline int lb_half_open(struct pkt *p, struct lb_state *s,
 		s->nat_port = 0;
 	}
 	if (lb_claim(p, s)) {
-		rnat_forget(&veer_rnsyn_v1, &p->flow, old_id);
-		bpf_map_delete_elem(&veer_ctsyn_v1, &p->flow);
+		lb_half_open_drop(p, q, old_id);
 		return lb_exhausted(p, s);
+	}
+	if (syn && q) {
+		q->stamp_ns = s->now;
+		q->backend_id = s->be_id;
+		q->syn_count = v.syn_count;
+		return V_CONT;
 	}
 	if (syn) {
 		if (moved)
@@ -302,12 +326,46 @@ static __always_inline int lb_half_open(struct pkt *p, struct lb_state *s,
 		return V_CONT;
 	}
 	/* The client's first non-SYN: the handshake is done, promote. */
-	rnat_forget(&veer_rnsyn_v1, &p->flow, old_id);
-	bpf_map_delete_elem(&veer_ctsyn_v1, &p->flow);
+	lb_half_open_drop(p, q, old_id);
 	lb_store(&veer_ct_v1, &veer_rnat_v1, p, s,
 		 (p->tcp_flags & (TCP_FIN | TCP_RST)) ? VEER_CT_CLOSING : VEER_CT_ESTABLISHED,
 		 0, v.created_ns);
 	return V_CONT;
+}
+
+/* The half-open state of a TCP flow without an established entry: its
+ * slot (plain-DNAT services), else veer_ctsyn_v1; copied to *v, with the
+ * slot in *q. 0 if there is none. A pure SYN whose slot is free skips
+ * veer_ctsyn_v1 (synq.h) and leaves the slot in s->q for lb_new. */
+static __always_inline int lb_find_half_open(struct pkt *p, struct lb_state *s, int syn,
+					     struct veer_ct *v, struct veer_syn_slot **q)
+{
+	struct veer_syn_slot *slot = NULL;
+	struct veer_ct *ct;
+
+	*q = NULL;
+	if (s->svc->flags & VEER_SVC_F_PLAIN)
+		slot = synq_slot(&p->flow.src, p->flow.sport);
+	if (slot && synq_live(slot, s->now, s->cfg)) {
+		if (synq_is_flow(slot, &p->flow)) {
+			synq_to_ct(slot, v);
+			*q = slot;
+			return 1;
+		}
+	} else if (slot && syn) {
+		s->q = slot;
+		s->q_seen = slot->stamp_ns;
+		return 0;
+	}
+	ct = bpf_map_lookup_elem(&veer_ctsyn_v1, &p->flow);
+	if (!ct)
+		return 0;
+	if (ct_expired(ct, s->now, s->cfg, 0)) {
+		snat_release_ct(&p->flow, ct);
+		return 0;
+	}
+	*v = *ct;
+	return 1;
 }
 
 /* Choose the backend of a service packet: V_CONT with s->be set, or a
@@ -333,11 +391,11 @@ static __always_inline int lb_choose(void *ctx, enum vkind k, struct pkt *p,
 		snat_release_ct(&p->flow, ct);	/* expired: its port goes back */
 	}
 	if (tcp) {
-		ct = bpf_map_lookup_elem(&veer_ctsyn_v1, &p->flow);
-		if (ct && !ct_expired(ct, s->now, s->cfg, udp_s))
-			return lb_half_open(p, s, ct);
-		if (ct)
-			snat_release_ct(&p->flow, ct);
+		struct veer_syn_slot *q;
+		struct veer_ct hs;
+
+		if (lb_find_half_open(p, s, syn, &hs, &q))
+			return lb_half_open(p, s, &hs, q);
 	}
 	return lb_new(ctx, k, p, s);
 }

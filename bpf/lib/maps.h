@@ -168,6 +168,16 @@ struct {
 	__type(value, struct veer_vips);
 } veer_vips_v1 SEC(".maps");
 
+/* Half-open slots of plain-DNAT flows (struct veer_syn_slot, synq.h):
+ * the datapath's own; mmap-able so that veerctl reads 4 MiB in one go. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VEER_SYNQ_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct veer_syn_slot);
+} veer_synq_v1 SEC(".maps");
+
 /* Backend health for veerctl; written by veerd only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Replies from backends: found by their tuple in veer_rnat_v1 (or, for the
- * answer to a forwarded SYN, veer_rnsyn_v1); the source becomes VIP:vport
+ * answer to a forwarded SYN, its half-open slot or veer_rnsyn_v1, synq.h);
+ * the source becomes VIP:vport
  * again. The answer to a SYN promotes the flow (SYN-ACK) or is a passive
  * failure signal (RST).
  *
@@ -17,29 +18,48 @@
 #include "fwd.h"
 #include "nat.h"
 #include "snat.h"
+#include "synq.h"
 
-/* The backend answered a forwarded SYN. */
-static __always_inline void reply_to_syn(struct pkt *p, const struct veer_rnat *rn)
+/* Forget the half-open state the reply answered: slot q, or the pair. */
+static __always_inline void reply_half_open_drop(struct pkt *p, const struct veer_flow *cf,
+						 struct veer_syn_slot *q)
+{
+	if (q) {
+		synq_free(q);
+		return;
+	}
+	bpf_map_delete_elem(&veer_ctsyn_v1, cf);
+	bpf_map_delete_elem(&veer_rnsyn_v1, &p->flow);
+}
+
+/* The backend answered a forwarded SYN, whose half-open state is in slot
+ * q or (q NULL) in veer_ctsyn_v1. */
+static __always_inline void reply_to_syn(struct pkt *p, const struct veer_rnat *rn,
+					 struct veer_syn_slot *q, __u64 now)
 {
 	struct veer_flow cf;
 	struct veer_ct *hs, *old;
-	struct veer_ct v = {};
-	__u64 now;
+	struct veer_ct v = {}, qv;
 
 	flow_of_rnat(&cf, rn, p->flow.proto, p->flow.family);
+	hs = NULL;
+	if (q) {
+		synq_to_ct(q, &qv);
+		hs = &qv;
+	}
 	if (p->tcp_flags & TCP_RST) {
-		hs = bpf_map_lookup_elem(&veer_ctsyn_v1, &cf);
+		if (!q)
+			hs = bpf_map_lookup_elem(&veer_ctsyn_v1, &cf);
 		emit_event(VEER_EV_RST_ON_SYN, &cf, rn->backend_id, VEER_BACKEND_NONE,
 			   hs ? hs->svc_id : VEER_BACKEND_NONE);
 		be_count_fail(rn->backend_id);
-		bpf_map_delete_elem(&veer_ctsyn_v1, &cf);
-		bpf_map_delete_elem(&veer_rnsyn_v1, &p->flow);
+		reply_half_open_drop(p, &cf, q);
 		return;
 	}
 	if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) != (TCP_SYN | TCP_ACK))
 		return;
-	now = flow_clock_ns();
-	hs = bpf_map_lookup_elem(&veer_ctsyn_v1, &cf);
+	if (!q)
+		hs = bpf_map_lookup_elem(&veer_ctsyn_v1, &cf);
 	if (hs) {
 		v = *hs;
 	} else {	/* half-open entry aged out: rebuild it */
@@ -61,8 +81,7 @@ static __always_inline void reply_to_syn(struct pkt *p, const struct veer_rnat *
 		rnat_forget(&veer_rnat_v1, &cf, old->backend_id);
 	bpf_map_update_elem(&veer_ct_v1, &cf, &v, BPF_ANY);
 	bpf_map_update_elem(&veer_rnat_v1, &p->flow, rn, BPF_ANY);
-	bpf_map_delete_elem(&veer_ctsyn_v1, &cf);
-	bpf_map_delete_elem(&veer_rnsyn_v1, &p->flow);
+	reply_half_open_drop(p, &cf, q);
 }
 
 /* FIN or RST from the backend on an established flow. */
@@ -149,15 +168,22 @@ static __always_inline int snat_reply(void *ctx, enum vkind k, struct pkt *p,
 static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
 {
 	int tcp = p->flow.proto == IPPROTO_TCP, half_open = 0;
-	struct veer_rnat *found, rn;
+	struct veer_rnat *found, rn, qrn;
+	struct veer_syn_slot *q = NULL;
+	struct veer_config *cfg;
+	__u64 now = 0;
 
 	/* Only a SYN-ACK or a RST can answer a SYN, and for those the
-	 * half-open entry wins: an established entry with the same reply
+	 * half-open state wins: an established entry with the same reply
 	 * tuple is a stale flow from a reused client port to another VIP of
-	 * the same backend. Other packets skip that lookup. */
+	 * the same backend. Other packets skip those lookups. */
 	found = NULL;
 	if (tcp && (p->tcp_flags & (TCP_SYN | TCP_RST))) {
-		found = bpf_map_lookup_elem(&veer_rnsyn_v1, &p->flow);
+		cfg = cfg_get();
+		now = flow_clock_ns();
+		if (cfg)
+			q = synq_reverse(&p->flow, cfg, now, &qrn);
+		found = q ? &qrn : bpf_map_lookup_elem(&veer_rnsyn_v1, &p->flow);
 		half_open = found != NULL;
 	}
 	if (!found)
@@ -172,7 +198,7 @@ static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
 	if (reply_take(ctx, k, p, found, &rn))
 		return V_PASS;
 	if (half_open)
-		reply_to_syn(p, &rn);
+		reply_to_syn(p, &rn, q, now);
 	else if (tcp && (p->tcp_flags & (TCP_FIN | TCP_RST)))
 		reply_closing(p, &rn);
 

@@ -31,7 +31,8 @@
 struct bench {
 	int xdp, tc;			/* program fds */
 	int xdp_empty, tc_empty;	/* the floor: return PASS / OK */
-	int cfg, svc, be, maglev, ct, rnat, ctsyn, svcst, drops, ifc, tx, ports, meta, vips;
+	int cfg, svc, be, maglev, ct, rnat, ctsyn, svcst, drops, ifc, tx, ports, meta, vips, synq;
+	struct veer_syn_slot *synq_mem;	/* veer_synq_v1, mmap */
 	int ncpu;
 	uint32_t in_ifindex;		/* packets "arrive" here */
 	uint32_t out_ifindex;		/* the route to backends and VIPs */
@@ -55,6 +56,12 @@ int bench_fill_services(struct bench *b);
 int bench_fill_ct(struct bench *b);
 /* A conntrack entry for one flow of the measured service, on B_BE_SELF. */
 int bench_put_flow(struct bench *b, const struct veer_flow *f, uint8_t state);
+
+/* Every half-open slot free, or (taken) held by another client's live
+ * flow, as under a SYN flood that has taken them all. */
+void bench_synq_fill(struct bench *b, int taken);
+/* The backend a half-open flow went to: its slot, else veer_ctsyn_v1. */
+int bench_half_open_backend(struct bench *b, const struct veer_flow *k, uint32_t *be_id);
 
 /* Counters summed over CPUs. */
 void bench_reasons(struct bench *b, uint64_t *out /* [VEER_R__COUNT] */);

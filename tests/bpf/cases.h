@@ -62,7 +62,7 @@ struct pspec rnat_of(const struct pspec *in);
 
 extern const struct fx_case cases_input[], cases_nat[], cases_ct[], cases_signals[],
 	cases_icmp[], cases_refuse[], cases_fwd[], cases_snat[], cases_encap[],
-	cases_prefilter[], cases_fibcache[];
+	cases_prefilter[], cases_fibcache[], cases_synq[];
 
 /* Backend A behind the routed veth (fx_routed_iface): its ifindex, MAC. */
 bool routed_setup(struct fx *f, int v6, uint32_t *oif, uint8_t *oif_mac);

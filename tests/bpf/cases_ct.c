@@ -312,19 +312,22 @@ static void case_plain_syn_over_stale(struct fx *f)
 	struct pspec sa = from_be(0, IPPROTO_TCP, BE4A, F_SYN | F_ACK), o2 = rnat_of(&sa);
 	struct pspec b_reply = from_be(0, IPPROTO_TCP, BE4B, F_ACK);
 	struct veer_flow k = fx_flow(&syn), rk_b = fx_flow(&b_reply), rk_a = fx_flow(&sa);
+	struct veer_syn_slot q;
 
 	setup_svc(f, 0, IPPROTO_TCP);
 	fx_svc(f, VIP4, VPORT, IPPROTO_TCP, SVC, VEER_SVC_F_PLAIN, TABLE_M);
 	put_flow(f, &syn, BEB, VEER_CT_ESTABLISHED, 0);
 	put_rnat(f, &b_reply, &k, BEB);
+
 	fx_step(f, &syn, FWD_OUT(&o1));
-	FX_CHECK(f, ct_backend(f, f->ctsyn, &syn) == BEA, "no half-open flow to A");
+	FX_CHECK(f, fx_synq_get(f, &k, &q) && q.backend_id == BEA, "no half-open flow to A");
 	FX_CHECK(f, ct_backend(f, f->ct, &syn) == BEB, "the SYN touched the established map");
 	fx_step(f, &sa, FWD_OUT(&o2));
 	FX_CHECK(f, ct_backend(f, f->ct, &syn) == BEA && ct_state(f, &syn) == VEER_CT_ESTABLISHED,
 		 "SYN-ACK did not promote over the stale entry");
 	FX_CHECK(f, !fx_ct_get(f, f->rnat, &rk_b, NULL), "B's reverse entry left");
 	FX_CHECK(f, fx_ct_get(f, f->rnat, &rk_a, NULL), "A's reverse entry missing");
+	FX_CHECK(f, !fx_synq_get(f, &k, NULL), "half-open slot not freed");
 }
 
 /* A mid-stream packet without state is picked up (same Maglev choice). */

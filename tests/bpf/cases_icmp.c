@@ -10,6 +10,7 @@ struct icmp_case {
 	uint32_t rest;
 	int from_backend;	/* sent by the backend itself, else a router */
 	int unreach_event;
+	int plain;		/* plain-DNAT service: a SYN's state is in its slot */
 };
 
 static void icmp_error(struct fx *f, const struct icmp_case *ic)
@@ -35,6 +36,8 @@ static void icmp_error(struct fx *f, const struct icmp_case *ic)
 	if (ic->from_backend)
 		out.src = VIP(v6);
 	setup_svc(f, v6, ic->proto);
+	if (ic->plain)
+		fx_svc(f, VIP(v6), VPORT, ic->proto, SVC, VEER_SVC_F_PLAIN, TABLE_M);
 	{
 		struct pspec o = dnat_of(&flow, BEA_ADDR(v6));
 
@@ -53,27 +56,37 @@ static void icmp_error(struct fx *f, const struct icmp_case *ic)
 
 static void case_frag_needed4(struct fx *f)
 {
-	icmp_error(f, &(struct icmp_case){ 0, IPPROTO_TCP, 3, 4, 1400, 0, 0 });
+	icmp_error(f, &(struct icmp_case){ 0, IPPROTO_TCP, 3, 4, 1400, 0, 0, 0 });
 }
 
 static void case_port_unreach4(struct fx *f)
 {
-	icmp_error(f, &(struct icmp_case){ 0, IPPROTO_UDP, 3, 3, 0, 1, 1 });
+	icmp_error(f, &(struct icmp_case){ 0, IPPROTO_UDP, 3, 3, 0, 1, 1, 0 });
 }
 
 static void case_time_exceeded4(struct fx *f)
 {
-	icmp_error(f, &(struct icmp_case){ 0, IPPROTO_UDP, 11, 0, 0, 0, 0 });
+	icmp_error(f, &(struct icmp_case){ 0, IPPROTO_UDP, 11, 0, 0, 0, 0, 0 });
 }
 
 static void case_too_big6(struct fx *f)
 {
-	icmp_error(f, &(struct icmp_case){ 1, IPPROTO_TCP, 2, 0, 1280, 0, 0 });
+	icmp_error(f, &(struct icmp_case){ 1, IPPROTO_TCP, 2, 0, 1280, 0, 0, 0 });
 }
 
 static void case_unreach6(struct fx *f)
 {
-	icmp_error(f, &(struct icmp_case){ 1, IPPROTO_UDP, 1, 4, 0, 1, 1 });
+	icmp_error(f, &(struct icmp_case){ 1, IPPROTO_UDP, 1, 4, 0, 1, 1, 0 });
+}
+
+static void case_unreach_syn_slot4(struct fx *f)
+{
+	icmp_error(f, &(struct icmp_case){ 0, IPPROTO_TCP, 3, 1, 0, 1, 1, 1 });
+}
+
+static void case_too_big_syn_slot6(struct fx *f)
+{
+	icmp_error(f, &(struct icmp_case){ 1, IPPROTO_TCP, 2, 0, 1280, 0, 0, 1 });
 }
 
 static void case_unknown_flow(struct fx *f)
@@ -106,6 +119,10 @@ const struct fx_case cases_icmp[] = {
 	{ "ICMP time exceeded about a UDP flow: translated", case_time_exceeded4 },
 	{ "ICMPv6 packet too big from a router: quote translated", case_too_big6 },
 	{ "ICMPv6 unreachable from the backend: translated, source VIP, event", case_unreach6 },
+	{ "ICMP unreachable from the backend about a SYN in its half-open slot: translated, event",
+	  case_unreach_syn_slot4 },
+	{ "ICMPv6 packet too big about a SYN in its half-open slot: translated",
+	  case_too_big_syn_slot6 },
 	{ "ICMP error about an unknown flow passes", case_unknown_flow },
 	{ "ICMPv6 error with a short quote passes", case_short_quote6 },
 	{ NULL, NULL },

@@ -18,6 +18,7 @@ static const struct fx_case *tables[] = {
 	cases_input, cases_nat, cases_ct, cases_signals, cases_icmp,
 	cases_refuse, cases_fwd, cases_snat, cases_encap, cases_prefilter,
 	cases_fibcache,
+	cases_synq,
 };
 
 static int quiet_libbpf(enum libbpf_print_level lvl, const char *fmt, va_list ap)

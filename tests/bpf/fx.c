@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/bpf.h>
@@ -243,6 +244,19 @@ bool fx_ct_get(struct fx *f, int map_fd, const struct veer_flow *k, struct veer_
 
 	(void)f;
 	return bpf_map_lookup_elem(map_fd, k, ct ? ct : &tmp) == 0;
+}
+
+bool fx_synq_get(struct fx *f, const struct veer_flow *k, struct veer_syn_slot *q)
+{
+	const struct veer_syn_slot *s = &f->synq_mem[veer_synq_index(&k->src, k->sport)];
+
+	if (!s->stamp_ns || s->cport != k->sport || s->vport != k->dport ||
+	    s->family != k->family || memcmp(&s->client, &k->src, sizeof(s->client)) ||
+	    memcmp(&s->vip, &k->dst, sizeof(s->vip)))
+		return false;
+	if (q)
+		*q = *s;
+	return true;
 }
 
 void fx_ct_put(struct fx *f, int map_fd, const struct veer_flow *k, const struct veer_ct *ct)
@@ -481,6 +495,7 @@ void fx_reset(struct fx *f)
 	}
 	for (i = 0; i < VEER_R__COUNT; i++)
 		percpu_zero(f, f->drops, i, 1);
+	memset(f->synq_mem, 0, (size_t)VEER_SYNQ_SLOTS * sizeof(struct veer_syn_slot));
 	fx_fib_invalidate(f);
 	ring_buffer__consume(f->ring);
 	f->nev = 0;
@@ -520,6 +535,13 @@ int fx_open(struct fx *f)
 	f->meta = bpf_map__fd(skel->maps.veer_svcmeta_v1);
 	f->ports = bpf_map__fd(skel->maps.veer_ports_v1);
 	f->vips = bpf_map__fd(skel->maps.veer_vips_v1);
+	f->synq = bpf_map__fd(skel->maps.veer_synq_v1);
+	f->synq_mem = mmap(NULL, (size_t)VEER_SYNQ_SLOTS * sizeof(struct veer_syn_slot),
+			   PROT_READ | PROT_WRITE, MAP_SHARED, f->synq, 0);
+	if (f->synq_mem == MAP_FAILED) {
+		fprintf(stderr, "mmap veer_synq_v1: %s\n", strerror(errno));
+		return -1;
+	}
 	f->fibgen = bpf_map__fd(skel->maps.veer_fibgen_v1);
 	f->fibc = bpf_map__fd(skel->maps.veer_fibc_v1);
 	f->ring = ring_buffer__new(bpf_map__fd(skel->maps.veer_events_v1), on_event, f, NULL);
@@ -532,6 +554,7 @@ int fx_open(struct fx *f)
 
 void fx_close(struct fx *f)
 {
+	munmap(f->synq_mem, (size_t)VEER_SYNQ_SLOTS * sizeof(struct veer_syn_slot));
 	ring_buffer__free(f->ring);
 	dp_close(skel);
 }

@@ -35,6 +35,8 @@ struct fx {
 	int meta;			/* veer_svcmeta_v1: fx_svc writes it, as veerd does */
 	int ports;			/* veer_ports_v1: fx_svc/fx_backend set their bits */
 	int vips;			/* veer_vips_v1: fx_svc sets its VIP's bit */
+	int synq;			/* veer_synq_v1 */
+	struct veer_syn_slot *synq_mem;	/* its mmap */
 	int fibgen, fibc;		/* forwarding cache: generation, slots */
 	int snat;			/* veer_snat_v1 */
 	int ncpu;
@@ -77,6 +79,9 @@ void fx_prefilter(struct fx *f, int on);
 struct veer_flow fx_flow(const struct pspec *s);
 /* Look a flow up in a map fd; true if present. */
 bool fx_ct_get(struct fx *f, int map_fd, const struct veer_flow *k, struct veer_ct *ct);
+/* Client flow k's half-open slot, if a live one holds k: true, copied to
+ * *q (may be NULL). */
+bool fx_synq_get(struct fx *f, const struct veer_flow *k, struct veer_syn_slot *q);
 void fx_ct_put(struct fx *f, int map_fd, const struct veer_flow *k, const struct veer_ct *ct);
 uint64_t fx_now_ns(void);
 

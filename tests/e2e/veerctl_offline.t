@@ -402,6 +402,36 @@ is "$(cat "$TMP/out")" 1 "flow flush: the other flow's reverse entry stays"
 vc flow flush --backend 10.1.0.2
 out_has '^flows: +1$' "flow flush: text"
 
+# ==== half-open slots (veer_synq_v1: a SYN of a plain-DNAT service) ====
+bpftool map create "$STATE/veer_synq_v1" type array key 4 value 64 entries 16384 \
+	name veer_synq_v1 flags 1024
+python3 - "$STATE" <<'EOF2'
+import ctypes as C, socket, subprocess, sys, time
+u8, u16, u32, u64 = C.c_uint8, C.c_uint16, C.c_uint32, C.c_uint64
+class Slot(C.Structure): _fields_ = [("stamp_ns", u64), ("created_ns", u64), ("client", u8 * 16),
+    ("vip", u8 * 16), ("cport", u16), ("vport", u16), ("backend_id", u32), ("svc_id", u32),
+    ("family", u8), ("syn_count", u8), ("pad", u8 * 2)]
+assert C.sizeof(Slot) == 64
+now = time.monotonic_ns()
+q = Slot(now - 2 * 10**9, now - 3 * 10**9, (u8 * 16)(*socket.inet_aton("192.168.1.13")),
+         (u8 * 16)(*socket.inet_aton("10.0.0.1")), socket.htons(40003), socket.htons(80), 1, 1, 4, 2)
+hexb = lambda x: ["hex"] + ["%02x" % b for b in bytes(x)]
+subprocess.run(["bpftool", "map", "update", "pinned", sys.argv[1] + "/veer_synq_v1", "key"] +
+               hexb(u32(7)) + ["value"] + hexb(q), check=True)
+EOF2
+vc flow list
+out_has '^tcp +192\.168\.1\.13:40003 +10\.0\.0\.1:80 +10\.1\.0\.1:8080 +web +syn_sent +3s +2s$' \
+	"flow list: a half-open flow in a slot"
+vc -j flow list --backend 10.1.0.1
+jq_is '.[0] | "\(.client_port) \(.syn_count) \(.backend_id)"' "40003 2 1" "flow list -j: the slot's fields"
+vc -j flow count
+jq_is '"\(.total) \(.syn_sent) \(.half_open_slots.entries) \(.half_open_slots.capacity)"' \
+	"1 1 1 16384" "flow count -j: slots counted"
+vc -j flow flush --backend 10.1.0.1:8080
+jq_is .flows 1 "flow flush: frees the backend's slot"
+vc -j flow count
+jq_is '"\(.total) \(.half_open_slots.entries)"' "0 0" "flow flush: no slot left"
+
 # ==== admin round trips ====
 python3 "$TMP/fake_veerd.py" "$SOCK" "$TMP/requests" &
 SERVER_PID=$!

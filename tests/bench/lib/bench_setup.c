@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <linux/bpf.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
@@ -148,6 +149,13 @@ int bench_load(struct bench *b)
 	b->ports = bpf_map__fd(skel->maps.veer_ports_v1);
 	b->meta = bpf_map__fd(skel->maps.veer_svcmeta_v1);
 	b->vips = bpf_map__fd(skel->maps.veer_vips_v1);
+	b->synq = bpf_map__fd(skel->maps.veer_synq_v1);
+	b->synq_mem = mmap(NULL, (size_t)VEER_SYNQ_SLOTS * sizeof(struct veer_syn_slot),
+			   PROT_READ | PROT_WRITE, MAP_SHARED, b->synq, 0);
+	if (b->synq_mem == MAP_FAILED) {
+		fprintf(stderr, "mmap veer_synq_v1: %s\n", strerror(errno));
+		return -1;
+	}
 	b->inner_flags = inner_flags(b);
 	b->xdp_empty = empty_prog(BPF_PROG_TYPE_XDP, XDP_PASS);
 	b->tc_empty = empty_prog(BPF_PROG_TYPE_SCHED_CLS, 0 /* TC_ACT_OK */);
@@ -175,6 +183,7 @@ int bench_load(struct bench *b)
 
 void bench_unload(struct bench *b)
 {
+	munmap(b->synq_mem, (size_t)VEER_SYNQ_SLOTS * sizeof(struct veer_syn_slot));
 	close(b->xdp_empty);
 	close(b->tc_empty);
 	dp_close(skel);
@@ -512,4 +521,44 @@ struct veer_svc_stats bench_svc_stats(struct bench *b, uint32_t id)
 
 	percpu_sum(b, b->svcst, id, (uint64_t *)&s, sizeof(s) / 8);
 	return s;
+}
+
+void bench_synq_fill(struct bench *b, int taken)
+{
+	struct timespec ts;
+	uint64_t now;
+	uint32_t i;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	memset(b->synq_mem, 0, (size_t)VEER_SYNQ_SLOTS * sizeof(struct veer_syn_slot));
+	for (i = 0; taken && i < VEER_SYNQ_SLOTS; i++) {
+		struct veer_syn_slot *q = &b->synq_mem[i];
+
+		/* Another client's live half-open flow (10.250/16). */
+		q->stamp_ns = now;
+		q->created_ns = now;
+		q->client = addr_n(0x0afa0000, i);
+		q->cport = htons(1024);
+		q->family = VEER_AF_INET;
+		q->backend_id = 1;
+		q->svc_id = B_SVC;
+	}
+}
+
+int bench_half_open_backend(struct bench *b, const struct veer_flow *k, uint32_t *be_id)
+{
+	const struct veer_syn_slot *q = &b->synq_mem[veer_synq_index(&k->src, k->sport)];
+	struct veer_ct hs;
+
+	if (q->stamp_ns && q->cport == k->sport && q->vport == k->dport &&
+	    !memcmp(&q->client, &k->src, sizeof(q->client)) &&
+	    !memcmp(&q->vip, &k->dst, sizeof(q->vip))) {
+		*be_id = q->backend_id;
+		return 0;
+	}
+	if (bpf_map_lookup_elem(b->ctsyn, k, &hs))
+		return -1;
+	*be_id = hs.backend_id;
+	return 0;
 }
