@@ -399,6 +399,32 @@ static inline __u32 veer_vip_bit(const struct veer_addr *a)
 	return (h * 0x9E3779B1u) >> 16;
 }
 
+/* A held slot as the half-open conntrack entry and the client-side flow
+ * (src = client, dst = VIP) it stands for. */
+static inline void veer_syn_slot_ct(const struct veer_syn_slot *q, struct veer_ct *ct)
+{
+	*ct = (struct veer_ct){
+		.last_seen_ns = q->stamp_ns,
+		.created_ns = q->created_ns,
+		.backend_id = q->backend_id,
+		.svc_id = q->svc_id,
+		.state = VEER_CT_SYN_SENT,
+		.syn_count = q->syn_count,
+	};
+}
+
+static inline void veer_syn_slot_flow(const struct veer_syn_slot *q, struct veer_flow *k)
+{
+	*k = (struct veer_flow){
+		.src = q->client,
+		.dst = q->vip,
+		.sport = q->cport,
+		.dport = q->vport,
+		.proto = 6,	/* IPPROTO_TCP: slots are TCP only */
+		.family = q->family,
+	};
+}
+
 static inline __u32 veer_synq_index(const struct veer_addr *client, __be16 cport)
 {
 	__u32 h = client->v6[0] ^ client->v6[1] ^ client->v6[2] ^ client->v6[3];

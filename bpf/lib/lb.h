@@ -348,7 +348,7 @@ static __always_inline int lb_find_half_open(struct pkt *p, struct lb_state *s, 
 		slot = synq_slot(&p->flow.src, p->flow.sport);
 	if (slot && synq_live(slot, s->now, s->cfg)) {
 		if (synq_is_flow(slot, &p->flow)) {
-			synq_to_ct(slot, v);
+			veer_syn_slot_ct(slot, v);
 			*q = slot;
 			return 1;
 		}

@@ -44,7 +44,7 @@ static __always_inline void reply_to_syn(struct pkt *p, const struct veer_rnat *
 	flow_of_rnat(&cf, rn, p->flow.proto, p->flow.family);
 	hs = NULL;
 	if (q) {
-		synq_to_ct(q, &qv);
+		veer_syn_slot_ct(q, &qv);
 		hs = &qv;
 	}
 	if (p->tcp_flags & TCP_RST) {

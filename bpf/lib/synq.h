@@ -68,18 +68,6 @@ static __always_inline int synq_is_flow(const struct veer_syn_slot *q,
 	       addr_eq(&q->client, &f->src) && addr_eq(&q->vip, &f->dst);
 }
 
-/* The slot as a half-open conntrack entry (lb.h works on those). */
-static __always_inline void synq_to_ct(const struct veer_syn_slot *q, struct veer_ct *v)
-{
-	__builtin_memset(v, 0, sizeof(*v));
-	v->last_seen_ns = q->stamp_ns;
-	v->created_ns = q->created_ns;
-	v->backend_id = q->backend_id;
-	v->svc_id = q->svc_id;
-	v->state = VEER_CT_SYN_SENT;
-	v->syn_count = q->syn_count;
-}
-
 /* Write flow f's half-open state into a slot it owns. */
 static __always_inline void synq_fill(struct veer_syn_slot *q, const struct veer_flow *f,
 				      __u32 be_id, __u32 svc_id, __u8 syns, __u64 created)

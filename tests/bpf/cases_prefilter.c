@@ -10,22 +10,29 @@
 
 #define OTHER_PORT 81
 
-/* A service written straight into the map, its port bit left clear. */
-static void svc_without_bit(struct fx *f, int v6, uint16_t port)
+/* A TCP service for packet s's destination written straight into the map:
+ * its prefilter bits are left clear. */
+static void svc_direct(struct fx *f, const struct pspec *s)
 {
-	struct pspec s = to_vip(v6, IPPROTO_TCP, 0);
-	struct veer_flow fl;
+	struct veer_flow fl = fx_flow(s);
 	struct veer_svc_key k;
 	struct veer_svc v = { .id = SVC, .table_size = TABLE_M };
 
-	s.dport = port;
-	fl = fx_flow(&s);
 	memset(&k, 0, sizeof(k));
 	k.vip = fl.dst;
 	k.port = fl.dport;
 	k.proto = IPPROTO_TCP;
 	k.family = fl.family;
 	FX_CHECK(f, !bpf_map_update_elem(f->svc, &k, &v, BPF_ANY), "write service");
+}
+
+/* A service on another port, its port bit left clear. */
+static void svc_without_bit(struct fx *f, int v6, uint16_t port)
+{
+	struct pspec s = to_vip(v6, IPPROTO_TCP, 0);
+
+	s.dport = port;
+	svc_direct(f, &s);
 }
 
 /* Handshake and data both ways, TCP and UDP, v4 and v6, filter on. */
@@ -75,21 +82,14 @@ static void case_bit_first(struct fx *f)
 static void case_vip_bit_first(struct fx *f)
 {
 	struct pspec in = to_vip(0, IPPROTO_TCP, F_ACK);
-	struct veer_svc v = { .id = SVC, .table_size = TABLE_M };
-	struct veer_svc_key k;
 	struct veer_flow fl;
 
 	setup_svc(f, 0, IPPROTO_TCP);
 	in.dst = "10.200.100.2";
 	fl = fx_flow(&in);
-	memset(&k, 0, sizeof(k));
-	k.vip = fl.dst;
-	k.port = fl.dport;
-	k.proto = IPPROTO_TCP;
-	k.family = fl.family;
 	FX_CHECK(f, veer_vip_bit(&fl.dst) != veer_vip_bit(&(struct veer_addr){ .v4 = inet_addr(VIP4) }),
 		 "the two VIPs share a bit: pick another address");
-	FX_CHECK(f, !bpf_map_update_elem(f->svc, &k, &v, BPF_ANY), "write service");
+	svc_direct(f, &in);
 	fx_prefilter(f, 1);
 	fx_step(f, &in, EXP(FX_PASS, NULL, VEER_R_PASS_NOT_SERVICE));
 	FX_CHECK(f, fx_svc_stats(f, SVC).packets == 0, "counted by the service");

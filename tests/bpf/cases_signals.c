@@ -4,7 +4,8 @@
 #include <string.h>
 #include "cases.h"
 
-static void rst_on_syn(struct fx *f, int v6)
+/* plain: a plain-DNAT service, whose half-open flow is in a slot. */
+static void rst_on_syn(struct fx *f, int v6, int plain)
 {
 	struct pspec syn = to_vip(v6, IPPROTO_TCP, F_SYN), o1 = dnat_of(&syn, BEA_ADDR(v6));
 	struct pspec rst = from_be(v6, IPPROTO_TCP, BEA_ADDR(v6), F_RST | F_ACK);
@@ -12,18 +13,23 @@ static void rst_on_syn(struct fx *f, int v6)
 	struct veer_flow k = fx_flow(&syn), rk = fx_flow(&rst);
 
 	setup_svc(f, v6, IPPROTO_TCP);
+	if (plain)
+		fx_svc(f, VIP(v6), VPORT, IPPROTO_TCP, SVC, VEER_SVC_F_PLAIN, TABLE_M);
 	fx_step(f, &syn, FWD_OUT(&o1));
+	FX_CHECK(f, fx_synq_get(f, &k, NULL) == !!plain, "half-open slot used: want %d", plain);
 	fx_step(f, &rst, FWD_OUT(&o2));
 	FX_CHECK(f, f->nev == 1 && f->ev[0].backend_id == BEA && f->ev[0].svc_id == SVC,
 		 "event fields");
 	FX_EVENTS(f, VEER_EV_RST_ON_SYN);
 	FX_CHECK(f, fx_be_stats(f, BEA).fail_signals == 1, "fail_signals");
 	FX_CHECK(f, !fx_ct_get(f, f->ctsyn, &k, NULL) && !fx_ct_get(f, f->rnsyn, &rk, NULL) &&
-		 !fx_ct_get(f, f->ct, &k, NULL), "refused flow left state");
+		 !fx_ct_get(f, f->ct, &k, NULL) && !fx_synq_get(f, &k, NULL),
+		 "refused flow left state");
 }
 
-static void case_rst_on_syn4(struct fx *f) { rst_on_syn(f, 0); }
-static void case_rst_on_syn6(struct fx *f) { rst_on_syn(f, 1); }
+static void case_rst_on_syn4(struct fx *f) { rst_on_syn(f, 0, 0); }
+static void case_rst_on_syn6(struct fx *f) { rst_on_syn(f, 1, 0); }
+static void case_rst_on_syn6_slot(struct fx *f) { rst_on_syn(f, 1, 1); }
 
 static void case_syn_retrans(struct fx *f)
 {
@@ -78,6 +84,8 @@ static void case_resteer6(struct fx *f) { resteer(f, 1); }
 const struct fx_case cases_signals[] = {
 	{ "TCP/IPv4 RST answering a SYN: signal, forwarded, state dropped", case_rst_on_syn4 },
 	{ "TCP/IPv6 RST answering a SYN: signal, forwarded, state dropped", case_rst_on_syn6 },
+	{ "TCP/IPv6 RST answering a SYN in a half-open slot: signal, forwarded, slot freed",
+	  case_rst_on_syn6_slot },
 	{ "TCP/IPv4 SYN resent unanswered: signal, same backend", case_syn_retrans },
 	{ "TCP/IPv4 SYN resent with re-steer: other backend, SYN-ACK promotes", case_resteer4 },
 	{ "TCP/IPv6 SYN resent with re-steer: other backend, SYN-ACK promotes", case_resteer6 },

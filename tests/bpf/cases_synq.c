@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Half-open slots (veer_synq_v1, bpf/lib/synq.h): a plain-DNAT service's
  * SYN keeps its state in the client's slot, not in the LRU pair; the
- * SYN-ACK, a RST, a retransmission, the client's first ACK and an ICMP
- * error all find it there; a slot another live flow holds sends the SYN
+ * SYN-ACK, a retransmission and the client's first ACK find it there (a
+ * RST: cases_signals.c, an ICMP error: cases_icmp.c); a slot another live flow holds sends the SYN
  * to the LRU pair; an expired one is taken over. */
 #include <string.h>
 #include "cases.h"
@@ -78,24 +78,6 @@ static void case_retrans_resteer(struct fx *f)
 	fx_step(f, &sa_a, EXP(FX_PASS, NULL, VEER_R_PASS_NOT_SERVICE));	/* late answer from A */
 	fx_step(f, &sa_b, FWD_OUT(&o3));
 	FX_CHECK(f, fx_ct_get(f, f->ct, &k, &c) && c.backend_id == BEB, "not promoted to B");
-}
-
-/* RST answering the SYN: signal, RST translated, slot freed, no state. */
-static void case_rst_on_syn6(struct fx *f)
-{
-	struct pspec syn = to_vip(1, IPPROTO_TCP, F_SYN), o1 = dnat_of(&syn, BE6A);
-	struct pspec rst = from_be(1, IPPROTO_TCP, BE6A, F_RST | F_ACK), o2 = rnat_of(&rst);
-	struct veer_flow k = fx_flow(&syn);
-
-	setup_plain(f, 1);
-	fx_step(f, &syn, FWD_OUT(&o1));
-	fx_step(f, &rst, FWD_OUT(&o2));
-	FX_CHECK(f, f->nev == 1 && f->ev[0].backend_id == BEA && f->ev[0].svc_id == SVC,
-		 "event fields");
-	FX_EVENTS(f, VEER_EV_RST_ON_SYN);
-	FX_CHECK(f, fx_be_stats(f, BEA).fail_signals == 1, "fail_signals");
-	FX_CHECK(f, !fx_synq_get(f, &k, NULL) && !fx_ct_get(f, f->ct, &k, NULL),
-		 "refused flow left state");
 }
 
 /* The client's first non-SYN promotes from the slot (its SYN-ACK not seen
@@ -207,8 +189,6 @@ const struct fx_case cases_synq[] = {
 	  case_handshake6 },
 	{ "half-open slot: retransmission signalled, re-steered, B's SYN-ACK promotes",
 	  case_retrans_resteer },
-	{ "half-open slot: TCP/IPv6 RST on SYN signalled, translated, slot freed",
-	  case_rst_on_syn6 },
 	{ "half-open slot: client's first ACK promotes to the SYN's backend",
 	  case_client_ack_promotes },
 	{ "half-open slot: held by another live flow, the SYN uses the LRU pair",

@@ -249,10 +249,10 @@ bool fx_ct_get(struct fx *f, int map_fd, const struct veer_flow *k, struct veer_
 bool fx_synq_get(struct fx *f, const struct veer_flow *k, struct veer_syn_slot *q)
 {
 	const struct veer_syn_slot *s = &f->synq_mem[veer_synq_index(&k->src, k->sport)];
+	struct veer_flow held;
 
-	if (!s->stamp_ns || s->cport != k->sport || s->vport != k->dport ||
-	    s->family != k->family || memcmp(&s->client, &k->src, sizeof(s->client)) ||
-	    memcmp(&s->vip, &k->dst, sizeof(s->vip)))
+	veer_syn_slot_flow(s, &held);
+	if (!s->stamp_ns || memcmp(&held, k, sizeof(held)))
 		return false;
 	if (q)
 		*q = *s;

@@ -549,11 +549,11 @@ void bench_synq_fill(struct bench *b, int taken)
 int bench_half_open_backend(struct bench *b, const struct veer_flow *k, uint32_t *be_id)
 {
 	const struct veer_syn_slot *q = &b->synq_mem[veer_synq_index(&k->src, k->sport)];
+	struct veer_flow held;
 	struct veer_ct hs;
 
-	if (q->stamp_ns && q->cport == k->sport && q->vport == k->dport &&
-	    !memcmp(&q->client, &k->src, sizeof(q->client)) &&
-	    !memcmp(&q->vip, &k->dst, sizeof(q->vip))) {
+	veer_syn_slot_flow(q, &held);
+	if (q->stamp_ns && !memcmp(&held, k, sizeof(held))) {
 		*be_id = q->backend_id;
 		return 0;
 	}
