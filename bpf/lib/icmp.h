@@ -7,6 +7,10 @@
  * discovery through the VIP). If the backend itself sent the error, the
  * outer source becomes the VIP too, so the backend's address never leaks.
  *
+ * A full-NAT flow's error comes to the node's SNAT address and quotes
+ * (snat:nport -> gateway): found in veer_snat_v1, its quoted source
+ * becomes client:cport and its outer destination the client as well.
+ *
  * Checksums, incrementally: the quoted IPv4 header's own checksum absorbs
  * its address change, so the ICMP checksum only sees the port change; the
  * quoted IPv6 header has no checksum, so ICMPv6 sees address and port, and
@@ -21,6 +25,7 @@
 #include "events.h"
 #include "fwd.h"
 #include "service.h"
+#include "snat.h"
 #include "synq.h"
 
 #define ICMP_DEST_UNREACH_ 3
@@ -51,6 +56,46 @@ static __always_inline int icmp_is_unreach(__u8 type, __u8 code, int v6)
 	return type == ICMP_DEST_UNREACH_ && code != ICMP_FRAG_NEEDED_;
 }
 
+/* Full NAT: the quoted source (snat:nport, rk's destination) becomes
+ * client:cport and so does the outer destination (the same SNAT address).
+ * The ICMP checksum diff grows by what it covers: the quoted port, and on
+ * IPv6 the quoted address and the pseudo header's destination. Non-zero
+ * if the headers are not there. */
+static __always_inline int icmp_fullnat_client(void *data, void *end, int v6,
+					       const struct veer_flow *rk,
+					       const struct veer_rnat *rn, __u32 *diff,
+					       struct pkt *p)
+{
+	__u8 *q3 = data + QUOTE_L3_OFF(v6), *q4 = data + QUOTE_L4_OFF(v6);
+	__u32 addr_diff = csum_diff_addr(&rk->dst, &rn->client, v6);
+
+	if ((void *)(q4 + 8) > end)
+		return -1;
+	*diff = csum_add(*diff, csum_diff16(rk->dport, rn->cport));
+	*(__be16 *)q4 = rn->cport;
+	if (v6) {
+		struct ipv6hdr *q = (void *)q3, *ip6 = data + L3_OFF;
+
+		if ((void *)(ip6 + 1) > end || (void *)(q + 1) > end)
+			return -1;
+		__builtin_memcpy(&q->saddr, &rn->client, 16);
+		__builtin_memcpy(&ip6->daddr, &rn->client, 16);
+		/* quoted source, and the outer destination in the pseudo header */
+		*diff = csum_add(*diff, csum_add(addr_diff, addr_diff));
+	} else {
+		struct iphdr *q = (void *)q3, *ip = data + L3_OFF;
+
+		if ((void *)(ip + 1) > end || (void *)(q + 1) > end)
+			return -1;
+		q->saddr = rn->client.v4;
+		q->check = csum_apply(q->check, addr_diff);
+		ip->daddr = rn->client.v4;
+		ip->check = csum_apply(ip->check, addr_diff);
+	}
+	p->flow.dst = rn->client;
+	return 0;
+}
+
 static __always_inline int icmp_packet(void *ctx, enum vkind k, struct pkt *p)
 {
 	void *data = ctx_data(ctx, k), *end = ctx_data_end(ctx, k);
@@ -62,7 +107,7 @@ static __always_inline int icmp_packet(void *ctx, enum vkind k, struct pkt *p)
 	struct veer_rnat *found, rn;
 	struct veer_config *cfg;
 	struct veer_addr backend;
-	__u32 diff, addr_diff;
+	__u32 diff = 0, addr_diff;
 	__u8 type, code;
 
 	p->reason = VEER_R_PASS_NOT_SERVICE;
@@ -105,15 +150,22 @@ static __always_inline int icmp_packet(void *ctx, enum vkind k, struct pkt *p)
 	} else {
 		if (!found)
 			found = bpf_map_lookup_elem(&veer_rnsyn_v1, &rk);
-		if (!found)
-			return V_PASS;
-		rn = *found;
+		if (!found) {
+			found = snat_reply_lookup(&rk);
+			if (!found)
+				return V_PASS;
+			rn = *found;
+			if (icmp_fullnat_client(data, end, v6, &rk, &rn, &diff, p))
+				return V_PASS;
+		} else {
+			rn = *found;
+		}
 	}
 	backend = rk.src;
 
 	/* Quoted destination back to VIP:vport. */
 	addr_diff = csum_diff_addr(&backend, &rn.vip, v6);
-	diff = csum_diff16(rk.sport, rn.vport);
+	diff = csum_add(diff, csum_diff16(rk.sport, rn.vport));
 	*(__be16 *)(q4 + 2) = rn.vport;
 	if (v6) {
 		struct ipv6hdr *q = (void *)q3;

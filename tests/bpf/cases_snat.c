@@ -353,6 +353,51 @@ static void case_unknown_port4(struct fx *f)
 	fx_step(f, &r, EXP(FX_PASS, NULL, VEER_R_PASS_NOT_SERVICE));
 }
 
+/* An ICMP error about a full-NAT flow comes to the node's SNAT address and
+ * quotes (node:nport -> gateway); the client gets it quoting
+ * (client:cport -> VIP:vport), from the VIP if the gateway sent it.
+ * router: from a router on the gateway's path (frag-needed / too big),
+ * else the gateway's own unreachable (a failure signal). */
+static void fullnat_icmp(struct fx *f, int v6, int router)
+{
+	static const uint8_t pl[16] = "0123456789abcdef";
+	uint8_t iproto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+	struct pspec flow = to_vip(v6, IPPROTO_TCP, F_ACK | F_PSH), sent, quoted, out;
+	struct pspec err = {
+		.v6 = v6, .proto = iproto, .src = router ? (v6 ? RTR6 : RTR4) : GW(v6),
+		.dst = NODE(v6), .swap_macs = 1, .ttl = 60,
+		.icmp_type = router ? (v6 ? 2 : 3) : (v6 ? 1 : 3),
+		.icmp_code = router ? (v6 ? 0 : 4) : (v6 ? 4 : 3),
+		.icmp_rest = router ? (v6 ? 1280 : 1400) : 0,
+	};
+
+	flow.payload = pl;
+	flow.payload_len = sizeof(pl);
+	sent = to_gw(&flow, NLO);
+	quoted = flow;
+	err.inner = &sent;
+	out = err;
+	out.dst = CLIENT(v6);
+	out.inner = &quoted;
+	out.inner_l4csum_from = &sent;	/* the quote's own L4 checksum is not fixed */
+	if (!router)
+		out.src = VIP(v6);
+	setup_fullnat(f, v6, IPPROTO_TCP, NLO, NLO);
+	fx_step(f, &flow, FWD_OUT(&sent));
+	fx_step(f, &err, FWD_OUT(&out));
+	if (router) {
+		FX_NO_EVENTS(f);
+	} else {
+		FX_CHECK(f, f->nev == 1 && f->ev[0].backend_id == BEA, "event fields");
+		FX_EVENTS(f, VEER_EV_ICMP_UNREACH);
+	}
+}
+
+static void case_icmp_router4(struct fx *f) { fullnat_icmp(f, 0, 1); }
+static void case_icmp_router6(struct fx *f) { fullnat_icmp(f, 1, 1); }
+static void case_icmp_gateway4(struct fx *f) { fullnat_icmp(f, 0, 0); }
+static void case_icmp_gateway6(struct fx *f) { fullnat_icmp(f, 1, 0); }
+
 const struct fx_case cases_snat[] = {
 	{ "full NAT TCP/IPv4: SNAT+DNAT to gateway, claim, reply back, release on reuse", case_fullnat4 },
 	{ "full NAT TCP/IPv6: SNAT+DNAT to gateway, claim, reply back, release on reuse", case_fullnat6 },
@@ -364,5 +409,11 @@ const struct fx_case cases_snat[] = {
 	{ "full NAT: gateway RST on SYN releases the port", case_rst_on_syn4 },
 	{ "full NAT: re-pick to a plain backend releases the port", case_repick_releases4 },
 	{ "full NAT: reply to an unclaimed port passes", case_unknown_port4 },
+	{ "full NAT: ICMP frag-needed from a router: quote back to client -> VIP, to the client",
+	  case_icmp_router4 },
+	{ "full NAT: ICMPv6 too big from a router: quote back to client -> VIP, to the client",
+	  case_icmp_router6 },
+	{ "full NAT: ICMP unreachable from the gateway: from the VIP, event", case_icmp_gateway4 },
+	{ "full NAT: ICMPv6 unreachable from the gateway: from the VIP, event", case_icmp_gateway6 },
 	{ NULL, NULL },
 };
