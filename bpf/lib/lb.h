@@ -3,8 +3,15 @@
  * Service packets: conntrack decides the backend (or Maglev for a new
  * flow), then DNAT and forward.
  *
- * TCP: a pure SYN without state opens a half-open entry (ctsyn/rnsyn), so
- * a SYN flood can only evict other half-open flows. The flow is promoted
+ * Every packet but a pure SYN looks in conntrack first: an established
+ * flow whose entry checks out (its service, found by id in
+ * veer_svcmeta_v1, still has this VIP; not expired; its backend may keep
+ * it) goes straight to the rewrite, without the service hash lookup
+ * (lb_fast). Anything else looks the service up and takes lb_choose.
+ *
+ * TCP: a pure SYN without state opens a half-open entry, in its slot
+ * (synq.h: plain-DNAT services) or in ctsyn/rnsyn, so a SYN flood can only
+ * take slots and evict other half-open flows. The flow is promoted
  * to ct/rnat on the backend's SYN-ACK (reply.h) or on the client's first
  * non-SYN packet. A non-SYN packet without state (node restart, eviction)
  * is picked up again by Maglev, which gives the same backend.
