@@ -46,6 +46,7 @@
 #define VEER_MAP_PORTS    "veer_ports_v1"	/* written by veerd only */
 #define VEER_MAP_FIB_GEN  "veer_fibgen_v1"	/* written by veerd only */
 #define VEER_MAP_FIB_CACHE "veer_fibc_v1"	/* the datapath's own */
+#define VEER_MAP_FIB_RCACHE "veer_fibr_v1"	/* the datapath's own */
 #define VEER_MAP_VIPS     "veer_vips_v1"	/* written by veerd only */
 #define VEER_MAP_SYNQ     "veer_synq_v1"	/* the datapath's own */
 
@@ -208,6 +209,15 @@ enum veer_fibc_flags {
 	VEER_FIBC_F_XDP_TX = 1 << 0,	/* XDP may redirect out of oif */
 };
 
+/*
+ * The same for replies and ICMP errors, whose destination is a client,
+ * not a backend (veer_fibr_v1, per CPU): VEER_FIBR_SLOTS slots by a hash
+ * of the destination address, each naming its address (hop.backend_id is
+ * VEER_BACKEND_NONE).
+ */
+#define VEER_FIBR_BITS 12
+#define VEER_FIBR_SLOTS (1u << VEER_FIBR_BITS)
+
 struct veer_fib_cache {
 	__u64 expires_ns;		/* flow clock */
 	__u32 gen;
@@ -220,6 +230,17 @@ struct veer_fib_cache {
 	__u8 dmac[6];
 	__u8 smac[6];
 };
+
+struct veer_fib_rcache {
+	struct veer_addr dst;
+	struct veer_fib_cache hop;
+};
+
+static inline __u32 veer_fibr_index(const struct veer_addr *dst)
+{
+	return ((dst->v6[0] ^ dst->v6[1] ^ dst->v6[2] ^ dst->v6[3]) * 0x9E3779B1u) >>
+	       (32 - VEER_FIBR_BITS);
+}
 
 /* Per-CPU counters, summed by user space. */
 struct veer_svc_stats {
@@ -444,6 +465,7 @@ _Static_assert(sizeof(struct veer_ct) == 32, "veer_ct layout");
 _Static_assert(sizeof(struct veer_rnat) == 40, "veer_rnat layout");
 _Static_assert(sizeof(struct veer_iface) == 8, "veer_iface layout");
 _Static_assert(sizeof(struct veer_fib_cache) == 40, "veer_fib_cache layout");
+_Static_assert(sizeof(struct veer_fib_rcache) == 56, "veer_fib_rcache layout");
 _Static_assert(sizeof(struct veer_event) == 64, "veer_event layout");
 _Static_assert(sizeof(struct veer_svc_meta) == 112, "veer_svc_meta layout");
 _Static_assert(sizeof(struct veer_health) == 96, "veer_health layout");

@@ -134,7 +134,7 @@ static __always_inline __u8 fib_xdp_flags(__u32 oif)
 }
 
 /* be_id: the backend the packet goes to (its cache slot), or
- * VEER_BACKEND_NONE for a packet to anywhere else (no caching). */
+ * VEER_BACKEND_NONE for a packet to a client (cached by address). */
 static __always_inline int fwd_xdp(void *ctx, struct pkt *p, __u32 ok_reason,
 				   __u32 be_id, __u64 now)
 {
@@ -144,7 +144,7 @@ static __always_inline int fwd_xdp(void *ctx, struct pkt *p, __u32 ok_reason,
 	__u8 flags;
 	__u32 oif;
 
-	c = fibc_get(be_id, iif, fwd_ip_len(ctx, VK_XDP, p), now);
+	c = fibc_get(be_id, &p->flow.dst, iif, fwd_ip_len(ctx, VK_XDP, p), now);
 	if (c) {
 		if (!(c->flags & VEER_FIBC_F_XDP_TX))
 			return xdp_to_stack(ctx, p, VEER_R_XDP_PASS_STACK);
@@ -155,8 +155,7 @@ static __always_inline int fwd_xdp(void *ctx, struct pkt *p, __u32 ok_reason,
 		return xdp_to_stack(ctx, p, VEER_R_PASS_FIB_FAIL);
 	oif = f.ifindex;
 	flags = fib_xdp_flags(oif);
-	if (be_id != VEER_BACKEND_NONE)
-		fibc_put(be_id, iif, &f, fib_mtu(ctx, &f), flags, now);
+	fibc_put(be_id, &p->flow.dst, iif, &f, fib_mtu(ctx, &f), flags, now);
 	if (!flags)
 		return xdp_to_stack(ctx, p, VEER_R_XDP_PASS_STACK);
 	return fwd_out(ctx, VK_XDP, p, oif, f.dmac, f.smac, ok_reason);
@@ -190,14 +189,14 @@ static __always_inline int fwd_tc(void *ctx, struct pkt *p, __u32 ok_reason,
 	struct bpf_fib_lookup f;
 	long rc;
 
-	c = fibc_get(be_id, iif, fwd_ip_len(ctx, VK_TC, p), now);
+	c = fibc_get(be_id, &p->flow.dst, iif, fwd_ip_len(ctx, VK_TC, p), now);
 	if (c)
 		return fwd_out(ctx, VK_TC, p, c->oif, c->dmac, c->smac, ok_reason);
 	fib_params(&f, ctx, VK_TC, p);
 	rc = bpf_fib_lookup(ctx, &f, sizeof(f), 0);
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
-		if (be_id != VEER_BACKEND_NONE)
-			fibc_put(be_id, iif, &f, fib_mtu(ctx, &f), fib_xdp_flags(f.ifindex), now);
+		fibc_put(be_id, &p->flow.dst, iif, &f, fib_mtu(ctx, &f),
+			 fib_xdp_flags(f.ifindex), now);
 		return fwd_out(ctx, VK_TC, p, f.ifindex, f.dmac, f.smac, ok_reason);
 	}
 	if (rc != BPF_FIB_LKUP_RET_NO_NEIGH) {

@@ -213,7 +213,7 @@ static __always_inline int icmp_packet(void *ctx, enum vkind k, struct pkt *p)
 			   be ? be->svc_id : VEER_BACKEND_NONE);
 		be_count_fail(id);
 	}
-	return fwd_packet(ctx, k, p, VEER_R_FWD_ICMP, VEER_BACKEND_NONE, 0);
+	return fwd_packet(ctx, k, p, VEER_R_FWD_ICMP, VEER_BACKEND_NONE, flow_clock_ns());
 }
 
 #endif

@@ -204,4 +204,13 @@ struct {
 	__type(value, struct veer_fib_cache);
 } veer_fibc_v1 SEC(".maps");
 
+/* Forwarding cache for replies, slot = hash of the destination (struct
+ * veer_fib_rcache, per CPU): the datapath's own. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VEER_FIBR_SLOTS);
+	__type(key, __u32);
+	__type(value, struct veer_fib_rcache);
+} veer_fibr_v1 SEC(".maps");
+
 #endif

@@ -162,7 +162,7 @@ static __always_inline int snat_reply(void *ctx, enum vkind k, struct pkt *p,
 	if (nat_rewrite(ctx, k, p, NAT_SRC, &rn.vip, rn.vport) ||
 	    nat_rewrite(ctx, k, p, NAT_DST, &rn.client, rn.cport))
 		return V_DROP;
-	return fwd_packet(ctx, k, p, VEER_R_FWD_REPLY, VEER_BACKEND_NONE, 0);
+	return fwd_packet(ctx, k, p, VEER_R_FWD_REPLY, VEER_BACKEND_NONE, flow_clock_ns());
 }
 
 static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
@@ -171,7 +171,7 @@ static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
 	struct veer_rnat *found, rn, qrn;
 	struct veer_syn_slot *q = NULL;
 	struct veer_config *cfg;
-	__u64 now = 0;
+	__u64 now = flow_clock_ns();	/* SYN state, forwarding cache */
 
 	/* Only a SYN-ACK or a RST can answer a SYN, and for those the
 	 * half-open state wins: an established entry with the same reply
@@ -180,7 +180,6 @@ static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
 	found = NULL;
 	if (tcp && (p->tcp_flags & (TCP_SYN | TCP_RST))) {
 		cfg = cfg_get();
-		now = flow_clock_ns();
 		if (cfg)
 			q = synq_reverse(&p->flow, cfg, now, &qrn);
 		found = q ? &qrn : bpf_map_lookup_elem(&veer_rnsyn_v1, &p->flow);
@@ -204,7 +203,7 @@ static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
 
 	if (nat_rewrite(ctx, k, p, NAT_SRC, &rn.vip, rn.vport))
 		return V_DROP;
-	return fwd_packet(ctx, k, p, VEER_R_FWD_REPLY, VEER_BACKEND_NONE, 0);
+	return fwd_packet(ctx, k, p, VEER_R_FWD_REPLY, VEER_BACKEND_NONE, now);
 }
 
 #endif

@@ -54,6 +54,9 @@ int bench_measured_svc(struct bench *b, uint8_t proto, uint32_t n_be);
 int bench_fill_services(struct bench *b);
 /* Pre-fill conntrack and reverse NAT with B_CT_FILL flows of the fillers. */
 int bench_fill_ct(struct bench *b);
+/* The reverse entry of the client's flow from port cport on B_BE_SELF: its
+ * replies come from the VIP itself and are rewritten to the same bytes. */
+int bench_put_reply(struct bench *b, uint16_t cport);
 /* A conntrack entry for one flow of the measured service, on B_BE_SELF. */
 int bench_put_flow(struct bench *b, const struct veer_flow *f, uint8_t state);
 

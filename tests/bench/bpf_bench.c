@@ -55,13 +55,17 @@
 #define N_NEW     20000		/* distinct SYNs per new-flow figure */
 #define WARMUP    200
 
-enum bcase { BC_NEW, BC_NEW_FLOOD, BC_EST, BC_NONSVC, BC_NONSVC_PORT, BC_UDP, BC__COUNT };
+enum bcase {
+	BC_NEW, BC_NEW_FLOOD, BC_EST, BC_REPLY, BC_NONSVC, BC_NONSVC_PORT, BC_UDP, BC__COUNT
+};
 
 static const char *case_name[BC__COUNT] = {
-	"new TCP flow (SYN)", "new flow, SYN flood", "established TCP", "non-service",
-	"non-service, svc port", "established UDP",
+	"new TCP flow (SYN)", "new flow, SYN flood", "established TCP", "established reply",
+	"non-service", "non-service, svc port", "established UDP",
 };
-static const char *case_key[BC__COUNT] = { "new", "flood", "est", "nonsvc", "nonsvc", "udp" };
+static const char *case_key[BC__COUNT] = {
+	"new", "flood", "est", "reply", "nonsvc", "nonsvc", "udp",
+};
 
 struct fig {
 	double ns, floor;
@@ -213,6 +217,13 @@ static struct pspec spec_of(enum bcase c)
 		s.dport = 22;
 	} else if (c == BC_NONSVC_PORT) {
 		s.dst = B_OTHER;
+	} else if (c == BC_REPLY) {	/* from B_BE_SELF (the VIP) to the client */
+		s.src = B_VIP;
+		s.sport = B_VPORT;
+		s.dst = B_CLIENT;
+		s.dport = 40000;
+		s.seq = 5000;
+		s.ack = 1000;
 	} else if (c == BC_UDP) {
 		s.proto = IPPROTO_UDP;
 		s.dport = B_UDPPORT;
@@ -294,6 +305,11 @@ static struct fig measure(struct bench *b, enum bcase c, int tc)
 		want_ret = pass_ret;
 		reason = VEER_R_PASS_NOT_SERVICE;
 	}
+	if (c == BC_REPLY) {
+		reason = VEER_R_FWD_REPLY;
+		if (bench_put_reply(b, 40000))
+			return f;
+	}
 	if (c == BC_EST || c == BC_UDP) {
 		struct veer_flow fl;
 
@@ -359,8 +375,8 @@ static struct fig measure(struct bench *b, enum bcase c, int tc)
 
 static int measure_config(struct bench *b, uint32_t n_be, uint32_t n_svc)
 {
-	static const enum bcase tcp_cases[] = { BC_NEW, BC_NEW_FLOOD, BC_EST, BC_NONSVC,
-						BC_NONSVC_PORT };
+	static const enum bcase tcp_cases[] = { BC_NEW, BC_NEW_FLOOD, BC_EST, BC_REPLY,
+						BC_NONSVC, BC_NONSVC_PORT };
 	size_t i;
 	int p;
 

@@ -37,7 +37,7 @@ struct fx {
 	int vips;			/* veer_vips_v1: fx_svc sets its VIP's bit */
 	int synq;			/* veer_synq_v1 */
 	struct veer_syn_slot *synq_mem;	/* its mmap */
-	int fibgen, fibc;		/* forwarding cache: generation, slots */
+	int fibgen, fibc, fibr;		/* forwarding cache: generation, slots, reply slots */
 	int snat;			/* veer_snat_v1 */
 	int ncpu;
 	void *ring;			/* struct ring_buffer * */

@@ -76,6 +76,7 @@ int bench_netns(struct bench *b)
 		   "ip route add 10.201.0.0/16 via 10.200.9.2 && "
 		   "ip route add 10.203.0.0/16 via 10.200.9.2 && "
 		   "ip route add 10.128.0.0/16 via 10.200.9.2 && "	/* new-flow clients */
+		   "ip neigh add 10.200.1.10 lladdr 02:00:00:01:00:10 dev vb1 nud permanent && "	/* B_CLIENT: replies */
 		   "sysctl -qw net.ipv4.conf.all.forwarding=1 >/dev/null")) {
 		fprintf(stderr, "could not build the routed veth\n");
 		return -1;
@@ -174,7 +175,10 @@ int bench_load(struct bench *b)
 	}
 	if (bpf_map_update_elem(b->cfg, &zero, &c, BPF_ANY) ||
 	    bpf_map_update_elem(b->ifc, &b->out_ifindex, &ifc, BPF_ANY) ||
-	    bpf_map_update_elem(b->tx, &b->out_ifindex, &b->out_ifindex, BPF_ANY)) {
+	    bpf_map_update_elem(b->tx, &b->out_ifindex, &b->out_ifindex, BPF_ANY) ||
+	    /* replies leave by the interface clients are on */
+	    bpf_map_update_elem(b->ifc, &b->in_ifindex, &ifc, BPF_ANY) ||
+	    bpf_map_update_elem(b->tx, &b->in_ifindex, &b->in_ifindex, BPF_ANY)) {
 		fprintf(stderr, "configure: %s\n", strerror(errno));
 		return -1;
 	}
@@ -482,6 +486,20 @@ out:
 	free(v);
 	free(rv);
 	return ret;
+}
+
+int bench_put_reply(struct bench *b, uint16_t cport)
+{
+	struct veer_flow k = { .sport = htons(B_VPORT), .dport = htons(cport),
+			       .proto = IPPROTO_TCP, .family = VEER_AF_INET };
+	struct veer_rnat v = { .vport = htons(B_VPORT), .cport = htons(cport),
+			       .backend_id = B_BE_SELF };
+
+	bench_addr(B_VIP, &k.src);
+	bench_addr(B_CLIENT, &k.dst);
+	v.vip = k.src;
+	v.client = k.dst;
+	return bpf_map_update_elem(b->rnat, &k, &v, BPF_ANY);
 }
 
 int bench_put_flow(struct bench *b, const struct veer_flow *f, uint8_t state)
