@@ -27,11 +27,11 @@ plan 21
 topo_up 4
 for i in 1 2 3 4; do start_nginx "b$i" "b$i" 8080; done
 start_nginx remote remote 8080
-# The flap service's remote on a port of its own: with two services
-# sharing a backend address:port, a client port reused for the other VIP
-# gets its SYN-ACK matched to the stale veer_rnat_v1 entry of the first
-# (reply.h looks there before veer_rnsyn_v1) and times out -- a datapath
-# bug that is not what this test is about.
+# The flap service's remote on a port of its own, so the two scenarios
+# share nothing. (Two services may share a backend address:port: a SYN-ACK
+# is matched to its half-open state before any stale reverse entry a
+# reused client port left -- fixture "SYN-ACK answers the half-open flow,
+# not a stale one".)
 start_nginx remote remote 8081
 for i in 1 2 3 4; do wait_port "b$i" 127.0.0.1 8080; done
 wait_port remote 127.0.0.1 8080
