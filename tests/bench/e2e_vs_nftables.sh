@@ -218,6 +218,8 @@ for m in udp udpnew; do
 	R[$m.nftadded]=$n
 done
 echo "(req/s: higher is better; p99 and added ns: lower is better. ratio = veer / nftables.)"
+echo "(veer-xdp here runs native XDP on veths: the kernel copies a locally sent skb without"
+echo " 256 bytes of headroom into an XDP buffer per packet; XDP mode pays off on NICs.)"
 mkdir -p "$(dirname "$OUT")"
 {
 	echo "udp ${R[udp.nftadded]}"
