@@ -75,11 +75,15 @@ static __always_inline void reply_to_syn(struct pkt *p, const struct veer_rnat *
 	v.syn_count = 0;
 	v.last_seen_ns = now;
 	/* A reused client port may have left an entry towards another backend
-	 * (lb.h: plain SYNs do not look): its reverse entry goes too. */
-	old = bpf_map_lookup_elem(&veer_ct_v1, &cf);
-	if (old && old->backend_id != v.backend_id)
-		rnat_forget(&veer_rnat_v1, &cf, old->backend_id);
-	bpf_map_update_elem(&veer_ct_v1, &cf, &v, BPF_ANY);
+	 * (lb.h: plain SYNs do not look): its reverse entry goes too. The
+	 * insert says whether there is one, which saves a (cold) lookup of
+	 * the largest map on every handshake. */
+	if (bpf_map_update_elem(&veer_ct_v1, &cf, &v, BPF_NOEXIST)) {
+		old = bpf_map_lookup_elem(&veer_ct_v1, &cf);
+		if (old && old->backend_id != v.backend_id)
+			rnat_forget(&veer_rnat_v1, &cf, old->backend_id);
+		bpf_map_update_elem(&veer_ct_v1, &cf, &v, BPF_ANY);
+	}
 	bpf_map_update_elem(&veer_rnat_v1, &p->flow, rn, BPF_ANY);
 	reply_half_open_drop(p, &cf, q);
 }
