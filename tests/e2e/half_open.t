@@ -4,10 +4,12 @@
 # not in the LRU pair. The backend's firewall drops the client's SYNs, so
 # the flow stays half-open long enough to look at: veerctl shows it in a
 # slot, the kernel's retransmission finds the slot (syn_count 2), and once
-# the firewall is gone a connection completes and its slot is freed.
+# the firewall is gone a connection completes and its slot is freed. Then
+# a burst of new connections from two threads (the slots' compare-and-swap
+# claims race on both CPUs): every request served, every slot freed.
 . "$(dirname "$0")/lib.sh"
-need nginx curl nsenter nft jq
-plan 8
+need nginx curl nsenter nft jq wrk
+plan 10
 
 jqc() { jq -e "$1" "$2" >/dev/null; }	# jqc FILTER FILE: the filter holds
 
@@ -65,5 +67,20 @@ check "its slot was freed when the SYN-ACK promoted it (only the failed flow's i
 	"$WORK/count2.json"
 check "the slot left is the failed connection's" \
 	jqc "[.[] | select(.state == \"syn_sent\") | .client_port] == [$port1]" "$WORK/list3.json"
+
+in_ns client timeout 20 wrk -t2 -c16 -d3s --timeout 2s -H "Connection: close" \
+	http://10.200.100.10/ >"$WORK/wrk" 2>&1
+diag "$(grep -E 'requests in|Socket errors|Non-2xx' "$WORK/wrk" | tr '\n' ' ')"
+reqs=$(awk '/requests in/ {print $1}' "$WORK/wrk")
+check "a burst of new connections: over 1000 served, no socket error, no non-2xx" \
+	bash -c "[ '${reqs:-0}' -gt 1000 ] && ! grep -qE 'Socket errors|Non-2xx' '$WORK/wrk'"
+sleep 0.2
+veerctl -j flow count >"$WORK/count3.json"
+diag "flow count: $(jq -c '{total, syn_sent, half_open, half_open_slots}' "$WORK/count3.json")"
+# (the burst's ~28K ephemeral ports wrap: one may reuse the failed
+# connection's tuple, complete, and free its slot too)
+check "after the burst no half-open state is left but the failed connection's" \
+	jqc '.half_open_slots.entries <= 1 and .half_open.entries == 0 and .syn_sent <= 1' \
+	"$WORK/count3.json"
 check "veerd logged no error" bash -c "! grep -q 'level=error' '$WORK/veerd.log'"
 finish
