@@ -434,6 +434,21 @@ static inline void veer_syn_slot_ct(const struct veer_syn_slot *q, struct veer_c
 	};
 }
 
+/* Flow k's half-open state, all but the stamp (its owner's claim). */
+static inline void veer_syn_slot_fill(struct veer_syn_slot *q, const struct veer_flow *k,
+				      __u32 backend_id, __u32 svc_id, __u8 syns, __u64 created)
+{
+	q->created_ns = created;
+	q->client = k->src;
+	q->vip = k->dst;
+	q->cport = k->sport;
+	q->vport = k->dport;
+	q->backend_id = backend_id;
+	q->svc_id = svc_id;
+	q->family = k->family;
+	q->syn_count = syns;
+}
+
 static inline void veer_syn_slot_flow(const struct veer_syn_slot *q, struct veer_flow *k)
 {
 	*k = (struct veer_flow){

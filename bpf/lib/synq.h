@@ -68,21 +68,6 @@ static __always_inline int synq_is_flow(const struct veer_syn_slot *q,
 	       addr_eq(&q->client, &f->src) && addr_eq(&q->vip, &f->dst);
 }
 
-/* Write flow f's half-open state into a slot it owns. */
-static __always_inline void synq_fill(struct veer_syn_slot *q, const struct veer_flow *f,
-				      __u32 be_id, __u32 svc_id, __u8 syns, __u64 created)
-{
-	q->created_ns = created;
-	q->client = f->src;
-	q->vip = f->dst;
-	q->cport = f->sport;
-	q->vport = f->dport;
-	q->backend_id = be_id;
-	q->svc_id = svc_id;
-	q->family = f->family;
-	q->syn_count = syns;
-}
-
 /* Claim slot q (seen free with stamp `seen`) for flow f: 0, or -1 if
  * another CPU took it first. */
 static __always_inline int synq_claim(struct veer_syn_slot *q, __u64 seen,
@@ -91,7 +76,7 @@ static __always_inline int synq_claim(struct veer_syn_slot *q, __u64 seen,
 {
 	if (!now || cas64(&q->stamp_ns, seen, now) != seen)
 		return -1;
-	synq_fill(q, f, be_id, svc_id, 1, now);
+	veer_syn_slot_fill(q, f, be_id, svc_id, 1, now);
 	return 0;
 }
 

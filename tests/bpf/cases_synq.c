@@ -104,19 +104,12 @@ static void case_client_ack_promotes(struct fx *f)
 static void hold_slot(struct fx *f, const struct veer_flow *k, uint64_t age_ns)
 {
 	struct veer_syn_slot *q = &f->synq_mem[veer_synq_index(&k->src, k->sport)];
+	struct veer_flow other = *k;
 
+	other.src.v6[3] ^= 0x01000000;	/* another client */
 	memset(q, 0, sizeof(*q));
 	q->stamp_ns = fx_now_ns() - age_ns;
-	q->created_ns = q->stamp_ns;
-	q->client = k->src;
-	q->client.v6[3] ^= 0x01000000;	/* another client */
-	q->cport = k->sport;
-	q->vip = k->dst;
-	q->vport = k->dport;
-	q->family = k->family;
-	q->backend_id = BEB;
-	q->svc_id = SVC;
-	q->syn_count = 1;
+	veer_syn_slot_fill(q, &other, BEB, SVC, 1, q->stamp_ns);
 }
 
 /* The slot is another live flow's: the SYN goes to the LRU pair, which its

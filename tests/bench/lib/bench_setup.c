@@ -551,16 +551,12 @@ void bench_synq_fill(struct bench *b, int taken)
 	now = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	memset(b->synq_mem, 0, (size_t)VEER_SYNQ_SLOTS * sizeof(struct veer_syn_slot));
 	for (i = 0; taken && i < VEER_SYNQ_SLOTS; i++) {
-		struct veer_syn_slot *q = &b->synq_mem[i];
-
 		/* Another client's live half-open flow (10.250/16). */
-		q->stamp_ns = now;
-		q->created_ns = now;
-		q->client = addr_n(0x0afa0000, i);
-		q->cport = htons(1024);
-		q->family = VEER_AF_INET;
-		q->backend_id = 1;
-		q->svc_id = B_SVC;
+		struct veer_flow other = { .src = addr_n(0x0afa0000, i), .sport = htons(1024),
+					   .proto = IPPROTO_TCP, .family = VEER_AF_INET };
+
+		veer_syn_slot_fill(&b->synq_mem[i], &other, 1, B_SVC, 1, now);
+		b->synq_mem[i].stamp_ns = now;
 	}
 }
 
