@@ -108,6 +108,7 @@ static __always_inline int icmp_packet(void *ctx, enum vkind k, struct pkt *p)
 	struct veer_config *cfg;
 	struct veer_addr backend;
 	__u32 diff = 0, addr_diff;
+	__u64 now = 0;
 	__u8 type, code;
 
 	p->reason = VEER_R_PASS_NOT_SERVICE;
@@ -145,7 +146,9 @@ static __always_inline int icmp_packet(void *ctx, enum vkind k, struct pkt *p)
 	rk.dport = *(__be16 *)q4;
 	found = bpf_map_lookup_elem(&veer_rnat_v1, &rk);
 	cfg = found || rk.proto != IPPROTO_TCP ? NULL : cfg_get();
-	if (cfg && synq_reverse(&rk, cfg, flow_clock_ns(), &rn)) {
+	if (cfg)
+		now = flow_clock_ns();
+	if (cfg && synq_reverse(&rk, cfg, now, &rn)) {
 		/* about a SYN whose state is in a half-open slot (synq.h) */
 	} else {
 		if (!found)
@@ -213,7 +216,7 @@ static __always_inline int icmp_packet(void *ctx, enum vkind k, struct pkt *p)
 			   be ? be->svc_id : VEER_BACKEND_NONE);
 		be_count_fail(id);
 	}
-	return fwd_packet(ctx, k, p, VEER_R_FWD_ICMP, VEER_BACKEND_NONE, flow_clock_ns());
+	return fwd_packet(ctx, k, p, VEER_R_FWD_ICMP, VEER_BACKEND_NONE, now ?: flow_clock_ns());
 }
 
 #endif

@@ -89,7 +89,7 @@ static __always_inline void reply_to_syn(struct pkt *p, const struct veer_rnat *
 }
 
 /* FIN or RST from the backend on an established flow. */
-static __always_inline void reply_closing(struct pkt *p, const struct veer_rnat *rn)
+static __always_inline void reply_closing(struct pkt *p, const struct veer_rnat *rn, __u64 now)
 {
 	struct veer_flow cf;
 	struct veer_ct *ct;
@@ -98,14 +98,14 @@ static __always_inline void reply_closing(struct pkt *p, const struct veer_rnat 
 	ct = bpf_map_lookup_elem(&veer_ct_v1, &cf);
 	if (ct && ct->state == VEER_CT_ESTABLISHED) {
 		ct->state = VEER_CT_CLOSING;
-		ct->last_seen_ns = flow_clock_ns();
+		ct->last_seen_ns = now;
 	}
 }
 
 /* The gateway answered a full-NAT flow's SYN: promote it, or (RST) the
  * failure signal, and the port goes back. */
 static __always_inline void snat_reply_to_syn(struct pkt *p, const struct veer_rnat *rn,
-					      const struct veer_flow *cf)
+					      const struct veer_flow *cf, __u64 now)
 {
 	struct veer_ct *hs = bpf_map_lookup_elem(&veer_ctsyn_v1, cf);
 	struct veer_ct v;
@@ -122,7 +122,7 @@ static __always_inline void snat_reply_to_syn(struct pkt *p, const struct veer_r
 	v = *hs;
 	v.state = VEER_CT_ESTABLISHED;
 	v.syn_count = 0;
-	v.last_seen_ns = flow_clock_ns();
+	v.last_seen_ns = now;
 	bpf_map_update_elem(&veer_ct_v1, cf, &v, BPF_ANY);
 	bpf_map_delete_elem(&veer_ctsyn_v1, cf);
 }
@@ -148,7 +148,7 @@ static __always_inline int reply_take(void *ctx, enum vkind k, struct pkt *p,
 }
 
 static __always_inline int snat_reply(void *ctx, enum vkind k, struct pkt *p,
-				      struct veer_rnat *found)
+				      struct veer_rnat *found, __u64 now)
 {
 	struct veer_flow cf;
 	struct veer_rnat rn;
@@ -159,14 +159,14 @@ static __always_inline int snat_reply(void *ctx, enum vkind k, struct pkt *p,
 	if (p->flow.proto == IPPROTO_TCP) {
 		if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) ||
 		    (p->tcp_flags & TCP_RST))
-			snat_reply_to_syn(p, &rn, &cf);
+			snat_reply_to_syn(p, &rn, &cf, now);
 		if (p->tcp_flags & (TCP_FIN | TCP_RST))
-			reply_closing(p, &rn);
+			reply_closing(p, &rn, now);
 	}
 	if (nat_rewrite(ctx, k, p, NAT_SRC, &rn.vip, rn.vport) ||
 	    nat_rewrite(ctx, k, p, NAT_DST, &rn.client, rn.cport))
 		return V_DROP;
-	return fwd_packet(ctx, k, p, VEER_R_FWD_REPLY, VEER_BACKEND_NONE, flow_clock_ns());
+	return fwd_packet(ctx, k, p, VEER_R_FWD_REPLY, VEER_BACKEND_NONE, now);
 }
 
 static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
@@ -175,7 +175,7 @@ static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
 	struct veer_rnat *found, rn, qrn;
 	struct veer_syn_slot *q = NULL;
 	struct veer_config *cfg;
-	__u64 now = flow_clock_ns();	/* SYN state, forwarding cache */
+	__u64 now = 0;	/* read once, only for a packet that is a reply */
 
 	/* Only a SYN-ACK or a RST can answer a SYN, and for those the
 	 * half-open state wins: an established entry with the same reply
@@ -183,6 +183,7 @@ static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
 	 * the same backend. Other packets skip those lookups. */
 	found = NULL;
 	if (tcp && (p->tcp_flags & (TCP_SYN | TCP_RST))) {
+		now = flow_clock_ns();
 		cfg = cfg_get();
 		if (cfg)
 			q = synq_reverse(&p->flow, cfg, now, &qrn);
@@ -194,16 +195,18 @@ static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
 	if (!found) {
 		found = snat_reply_lookup(&p->flow);
 		if (found)
-			return snat_reply(ctx, k, p, found);
+			return snat_reply(ctx, k, p, found, now ?: flow_clock_ns());
 		p->reason = VEER_R_PASS_NOT_SERVICE;
 		return V_PASS;
 	}
+	if (!now)
+		now = flow_clock_ns();
 	if (reply_take(ctx, k, p, found, &rn))
 		return V_PASS;
 	if (half_open)
 		reply_to_syn(p, &rn, q, now);
 	else if (tcp && (p->tcp_flags & (TCP_FIN | TCP_RST)))
-		reply_closing(p, &rn);
+		reply_closing(p, &rn, now);
 
 	if (nat_rewrite(ctx, k, p, NAT_SRC, &rn.vip, rn.vport))
 		return V_DROP;
