@@ -170,19 +170,10 @@ static struct veer_svc_key service_key(const struct agent_service *s)
 	return k;
 }
 
-/* Per-service UDP idle timeout: none yet (0: conntrack.udp_timeout). Both
- * veer_svc and veer_svcmeta carry it. */
-static uint32_t service_udp_timeout_s(const struct agent_service *s)
-{
-	(void)s;
-	return 0;
-}
-
 void service_write_meta(struct agent *a, struct agent_service *s)
 {
 	struct veer_svc_meta m = { .key = service_key(s), .in_use = 1 }, old;
 
-	m.udp_timeout_s = service_udp_timeout_s(s);
 	snprintf(m.name, sizeof(m.name), "%s", s->cfg.name);
 	m.active_tier = s->decision.active_tier;
 	m.panic = s->decision.panic;
@@ -200,7 +191,7 @@ static int write_service(struct agent *a, struct agent_service *s)
 		.id = s->id,
 		.table_size = s->table_m,
 		.flags = s->flags | (s->gen ? VEER_SVC_F_TABLE_B : 0),
-		.udp_timeout_s = service_udp_timeout_s(s),
+		.udp_timeout_s = 0,	/* as in veer_svcmeta: conntrack.udp_timeout */
 	};
 	/* Prefilter bits before the service: else its packets pass. */
 	int ret = dp_port_set(&a->maps, s->cfg.port, 0);
