@@ -242,11 +242,12 @@ struct flush_match {
 	uint32_t svc_id, backend_id;
 };
 
-static int slot_matches(const struct veer_flow *k, const struct veer_ct *ct, void *arg)
+static int slot_matches(const void *flow, const void *value, void *arg)
 {
 	const struct flush_match *fm = arg;
+	const struct veer_ct *ct = value;
 
-	(void)k;
+	(void)flow;
 	return ct->svc_id == fm->svc_id &&
 	       (fm->backend_id == VEER_BACKEND_NONE || ct->backend_id == fm->backend_id);
 }

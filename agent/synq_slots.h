@@ -7,10 +7,11 @@
 #include <stdint.h>
 #include "veer_abi.h"
 
-/* Called per held slot with the flow and its half-open entry. For a walk:
- * return 0 to go on, > 0 to stop, < 0 to fail; for a clear: non-zero to
- * free the slot. */
-typedef int (*synq_fn)(const struct veer_flow *k, const struct veer_ct *ct, void *arg);
+/* Called per held slot with the flow (struct veer_flow) and its half-open
+ * entry (struct veer_ct): the shape of a conntrack map walk's callback, so
+ * one function can serve both. For a walk: return 0 to go on, > 0 to
+ * stop, < 0 to fail; for a clear: non-zero to free the slot. */
+typedef int (*synq_fn)(const void *flow, const void *ct, void *arg);
 
 /* Visit every held slot (stamp set; an expired one too, as the LRU maps
  * keep expired entries until evicted). Returns 0, fn's value, or -errno. */

@@ -209,11 +209,6 @@ static int list_flow(const void *key, const void *value, void *arg)
 	return l->f->limit >= 0 && (long long)l->shown >= l->f->limit;
 }
 
-static int list_slot(const struct veer_flow *k, const struct veer_ct *ct, void *arg)
-{
-	return list_flow(k, ct, arg);
-}
-
 /* Half-open flows in the datapath's slots (synq.h) are flows too. An
  * older veer without the slot map has none. */
 static int walk_slots(const char *dir, synq_fn fn, void *arg)
@@ -258,7 +253,7 @@ static int flow_list(struct ctl *ctl, int argc, char **argv)
 		}
 	}
 	if (!rc && (f.limit < 0 || (long long)l.shown < f.limit) &&
-	    walk_slots(ctl->state_dir, list_slot, &l) < 0)
+	    walk_slots(ctl->state_dir, list_flow, &l) < 0)
 		rc = EXIT_ERR;
 	if (!rc)
 		out_table_end();
@@ -300,11 +295,6 @@ static int count_flow(const void *key, const void *value, void *arg)
 	return 0;
 }
 
-static int count_slot(const struct veer_flow *k, const struct veer_ct *ct, void *arg)
-{
-	return count_flow(k, ct, arg);
-}
-
 static int count_flows(const char *dir, enum vmap m, struct counter *c)
 {
 	int fd = vmap_fd(dir, m), err;
@@ -329,7 +319,7 @@ static int flow_count(struct ctl *ctl, int argc, char **argv)
 	rc = count_flows(ctl->state_dir, VMAP_CT, &est);
 	if (!rc)
 		rc = count_flows(ctl->state_dir, VMAP_CT_SYN, &syn);
-	if (!rc && walk_slots(ctl->state_dir, count_slot, &slots) < 0)
+	if (!rc && walk_slots(ctl->state_dir, count_flow, &slots) < 0)
 		rc = EXIT_ERR;
 	if (!rc) {
 		out_obj_begin(NULL);
@@ -390,9 +380,9 @@ static int flush_table(const char *dir, const struct flow_filter *f, enum vmap m
 	return EXIT_OK;
 }
 
-static int flush_slot_matches(const struct veer_flow *k, const struct veer_ct *ct, void *arg)
+static int flush_slot_matches(const void *flow, const void *ct, void *arg)
 {
-	(void)k;
+	(void)flow;
 	return flow_matches(arg, ct);
 }
 
