@@ -11,7 +11,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "veer_abi.h"
+#include "clock_sync.h"
 #include "datapath.h"
+#include "log.h"
 #include "veer.skel.h"
 
 /*
@@ -118,6 +120,10 @@ struct veer_bpf *dp_open_load(const struct dp_opts *o, char *err, size_t errlen)
 				 strerror(-ret));
 		goto fail;
 	}
+	/* Not fatal: without it the datapath reads the slower helper clock. */
+	if (clock_sync(bpf_program__fd(skel->progs.veer_clock_sample),
+		       bpf_map__fd(skel->maps.veer_clock_v1), err, errlen))
+		pr_warn("conntrack clock not calibrated, using the helper clock", "error=\"%s\"", err);
 	return skel;
 fail:
 	veer_bpf__destroy(skel);

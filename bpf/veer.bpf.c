@@ -76,4 +76,14 @@ int veer_tc_ingress(struct __sk_buff *skb)
 	}
 }
 
+/* Run by the loader (test_run), never attached: jiffies and the monotonic
+ * clock side by side, from which it derives struct veer_clock. */
+SEC("syscall")
+int veer_clock_sample(struct veer_clock_sample *s)
+{
+	s->jiffies = bpf_jiffies64();
+	s->mono_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

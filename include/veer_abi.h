@@ -49,6 +49,7 @@
 #define VEER_MAP_FIB_RCACHE "veer_fibr_v1"	/* the datapath's own */
 #define VEER_MAP_VIPS     "veer_vips_v1"	/* written by veerd only */
 #define VEER_MAP_SYNQ     "veer_synq_v1"	/* the datapath's own */
+#define VEER_MAP_CLOCK    "veer_clock_v1"	/* written by the loader only */
 
 #define VEER_AF_INET  4
 #define VEER_AF_INET6 6
@@ -123,6 +124,26 @@ struct veer_backend {
 	__u16 weight;
 	__u32 svc_id;
 	__u32 pad;
+};
+
+/*
+ * veer_clock_v1, one entry: how the datapath turns jiffies into conntrack's
+ * clock, CLOCK_MONOTONIC ns at the last tick: jiffies * tick_ns + base_ns.
+ * Reading jiffies is one load (the verifier inlines bpf_jiffies64); the
+ * coarse-clock helper it replaces cost ~30 ns a packet here (each call
+ * and return pays the CPU's return-stack mitigation). The loader measures
+ * both numbers (agent/clock_sync.c); tick_ns 0 means not yet: the
+ * datapath then calls bpf_ktime_get_coarse_ns.
+ */
+struct veer_clock {
+	__u64 tick_ns;		/* ns per jiffy: NSEC_PER_SEC / HZ */
+	__u64 base_ns;		/* CLOCK_MONOTONIC at jiffies 0 (mod 2^64) */
+};
+
+/* What the loader's sampling program (veer_clock_sample) reads in one go. */
+struct veer_clock_sample {
+	__u64 jiffies;
+	__u64 mono_ns;		/* CLOCK_MONOTONIC */
 };
 
 /* veer_cfg_v1: one entry, runtime knobs veerd may change without reload. */
@@ -475,6 +496,8 @@ _Static_assert(sizeof(struct veer_svc_key) == 20, "veer_svc_key layout");
 _Static_assert(sizeof(struct veer_svc) == 16, "veer_svc layout");
 _Static_assert(sizeof(struct veer_backend) == 48, "veer_backend layout");
 _Static_assert(sizeof(struct veer_config) == 32, "veer_config layout");
+_Static_assert(sizeof(struct veer_clock) == 16, "veer_clock layout");
+_Static_assert(sizeof(struct veer_clock_sample) == 16, "veer_clock_sample layout");
 _Static_assert(sizeof(struct veer_flow) == 40, "veer_flow layout");
 _Static_assert(sizeof(struct veer_ct) == 32, "veer_ct layout");
 _Static_assert(sizeof(struct veer_rnat) == 40, "veer_rnat layout");

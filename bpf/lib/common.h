@@ -28,11 +28,6 @@
 
 #define NSEC_PER_SEC 1000000000ULL
 
-/* Conntrack's clock. Timeouts are whole seconds and last_seen is written
- * at most once a second, so a tick's resolution is plenty, and the coarse
- * clock costs a fraction of bpf_ktime_get_ns on the per-packet path. Same
- * base as CLOCK_MONOTONIC, which user space compares it with. */
-#define flow_clock_ns() bpf_ktime_get_coarse_ns()
 
 /* Internal verdicts; the entry maps them to XDP_* or TC_ACT_*. */
 enum verdict {

@@ -9,6 +9,7 @@
 #define VEER_BPF_CONNTRACK_H
 
 #include "maps.h"
+#include "clock.h"
 
 /* Defaults when the config leaves a timeout at 0. */
 #define CT_DEF_SYN_S   30

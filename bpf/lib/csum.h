@@ -63,6 +63,15 @@ static __always_inline __u16 csum_apply(__u16 check, __u32 diff)
 	return ~csum_fold(csum_add((__u16)~check, diff));
 }
 
+/* An IPv4 header checksum after its TTL drops by one: +0x0100 in network
+ * order with the end-around carry, which a single fold settles. */
+static __always_inline __u16 csum_ttl_dec(__u16 check)
+{
+	__u32 c = (__u32)check + bpf_htons(0x0100);
+
+	return (__u16)((c & 0xffff) + (c >> 16));
+}
+
 /* Sum of the TCP/UDP pseudo header (v4 and v6 alike: addresses, length,
  * protocol). A CHECKSUM_PARTIAL packet holds exactly its fold. */
 static __always_inline __u32 csum_pseudo(const struct veer_addr *s,

@@ -213,4 +213,12 @@ struct {
 	__type(value, struct veer_fib_rcache);
 } veer_fibr_v1 SEC(".maps");
 
+/* Conntrack's clock (struct veer_clock): written by the loader only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct veer_clock);
+} veer_clock_v1 SEC(".maps");
+
 #endif

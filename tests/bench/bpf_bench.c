@@ -399,7 +399,8 @@ static int measure_config(struct bench *b, uint32_t n_be, uint32_t n_svc)
 			continue;
 		}
 		for (p = 0; p < 2; p++)
-			rw->f[p] = measure(b, rw->c, p);
+			if (!getenv("ONLYP") || atoi(getenv("ONLYP")) == p)
+				rw->f[p] = measure(b, rw->c, p);
 	}
 	return 0;
 }

@@ -189,6 +189,32 @@ static void case_touch(struct fx *f)
 	FX_CHECK(f, after.last_seen_ns > before.last_seen_ns, "did not refresh a 2 s old entry");
 }
 
+/* Conntrack's clock is jiffies scaled by what the loader measured: it must
+ * read CLOCK_MONOTONIC as of the last tick, or every timeout is off. */
+static void case_clock(struct fx *f)
+{
+	struct pspec in = to_vip(0, IPPROTO_UDP, 0), out = dnat_of(&in, BE4A);
+	struct veer_flow k = fx_flow(&in);
+	struct veer_ct old = ct_entry(BEA, VEER_CT_UDP, 2000000000ull), after;
+	struct veer_clock clk;
+	uint32_t zero = 0;
+	uint64_t t0, t1;
+
+	FX_CHECK(f, !bpf_map_lookup_elem(f->clock, &zero, &clk) && clk.tick_ns >= 800000 &&
+		 clk.tick_ns <= 41666667, "clock not calibrated (tick %llu ns)",
+		 (unsigned long long)clk.tick_ns);
+	setup_svc(f, 0, IPPROTO_UDP);
+	fx_ct_put(f, f->ct, &k, &old);
+	t0 = fx_now_ns();
+	fx_step(f, &in, FWD_OUT(&out));
+	t1 = fx_now_ns();
+	fx_ct_get(f, f->ct, &k, &after);
+	/* A tick late at most, plus a tick of slack for the measured base. */
+	FX_CHECK(f, after.last_seen_ns + 2 * clk.tick_ns >= t0 && after.last_seen_ns <= t1,
+		 "last_seen %lld ns from the packet's time (tick %llu ns)",
+		 (long long)(after.last_seen_ns - t0), (unsigned long long)clk.tick_ns);
+}
+
 static uint8_t ct_state(struct fx *f, const struct pspec *s)
 {
 	struct veer_flow k = fx_flow(s);
@@ -384,6 +410,7 @@ const struct fx_case cases_ct[] = {
 	{ "expired established entry is a miss", case_expired },
 	{ "service UDP timeout overrides the global one", case_udp_timeout },
 	{ "last_seen refreshed at most once a second", case_touch },
+	{ "conntrack clock reads CLOCK_MONOTONIC within a tick", case_clock },
 	{ "TCP/IPv6 FIN and RST close, new SYN starts over", case_closing6 },
 	{ "TCP/IPv4 client's first non-SYN promotes a half-open flow", case_promote_by_client },
 	{ "TCP/IPv4 SYN-ACK answers the half-open flow, not a stale one", case_synack_prefers_half_open },

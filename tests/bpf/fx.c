@@ -545,6 +545,7 @@ int fx_open(struct fx *f)
 	f->fibgen = bpf_map__fd(skel->maps.veer_fibgen_v1);
 	f->fibc = bpf_map__fd(skel->maps.veer_fibc_v1);
 	f->fibr = bpf_map__fd(skel->maps.veer_fibr_v1);
+	f->clock = bpf_map__fd(skel->maps.veer_clock_v1);
 	f->ring = ring_buffer__new(bpf_map__fd(skel->maps.veer_events_v1), on_event, f, NULL);
 	if (!f->ring) {
 		fprintf(stderr, "ring_buffer__new: %s\n", strerror(errno));

@@ -39,6 +39,7 @@ struct fx {
 	struct veer_syn_slot *synq_mem;	/* its mmap */
 	int fibgen, fibc, fibr;		/* forwarding cache: generation, slots, reply slots */
 	int snat;			/* veer_snat_v1 */
+	int clock;			/* veer_clock_v1: the loader calibrated it */
 	int ncpu;
 	void *ring;			/* struct ring_buffer * */
 	struct veer_event ev[FX_MAX_EVENTS];
