@@ -6,8 +6,10 @@
  * reads jiffies and CLOCK_MONOTONIC at once. Two samples 100 ms apart give
  * the jiffies rate, snapped to an HZ Linux builds with (so the scale is
  * exact: jiffies advance by exactly one tick of monotonic time each). The
- * base is the smallest "monotonic minus jiffies' worth" over samples
- * spread across several ticks: the moment of a jiffies increment.
+ * base is the smallest "monotonic minus jiffies' worth" of samples taken
+ * right after jiffies moved: sampling in a loop until they do puts the
+ * first new sample within a sampling call (~1 us) of the increment. (The
+ * smallest over samples at random phases is off by tick / samples.)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,8 +19,9 @@
 #include "clock_sync.h"
 
 #define NSEC_PER_SEC 1000000000ULL
-#define RATE_GAP_NS 100000000L	/* between the first and last sample */
-#define PHASE_SAMPLES 24	/* spread over the gap for the base */
+#define RATE_GAP_NS 100000000L	/* between the two rate samples */
+#define EDGES 3			/* jiffies increments sampled for the base */
+#define EDGE_WAIT_NS 100000000ull	/* give up waiting for one after this */
 
 /* The CONFIG_HZ choices of x86-64 and arm64. Far enough apart (20% at
  * least) for a 100 ms measurement, a jiffy or two off, to tell them. */
@@ -98,25 +101,45 @@ static int clock_write(int map_fd, const struct veer_clock *c)
 	return 0;
 }
 
+/* The first sample after jiffies next move. */
+static int clock_edge(int prog_fd, struct veer_clock_sample *out)
+{
+	struct veer_clock_sample first, s;
+	int ret = clock_sample(prog_fd, &first);
+
+	while (!ret) {
+		ret = clock_sample(prog_fd, &s);
+		if (!ret && s.jiffies != first.jiffies) {
+			*out = s;
+			return 0;
+		}
+		if (!ret && s.mono_ns - first.mono_ns > EDGE_WAIT_NS)
+			ret = -ETIMEDOUT;
+	}
+	return ret;
+}
+
 int clock_sync(int sample_prog_fd, int clock_map_fd, char *err, size_t errlen)
 {
-	struct timespec gap = { 0, RATE_GAP_NS / (PHASE_SAMPLES - 1) };
-	struct veer_clock_sample s[PHASE_SAMPLES];
+	struct timespec gap = { 0, RATE_GAP_NS };
+	struct veer_clock_sample rate[2], edge[EDGES];
 	struct veer_clock c;
-	int i, ret = 0;
+	int i, ret;
 
-	for (i = 0; i < PHASE_SAMPLES && !ret; i++) {
-		if (i)
-			nanosleep(&gap, NULL);
-		ret = clock_sample(sample_prog_fd, &s[i]);
+	ret = clock_sample(sample_prog_fd, &rate[0]);
+	if (!ret) {
+		nanosleep(&gap, NULL);
+		ret = clock_sample(sample_prog_fd, &rate[1]);
 	}
+	for (i = 0; i < EDGES && !ret; i++)
+		ret = clock_edge(sample_prog_fd, &edge[i]);
 	if (ret) {
 		snprintf(err, errlen, "run the clock sampling program: %s", strerror(-ret));
 		return ret;
 	}
-	if (clock_tick(&s[0], &s[PHASE_SAMPLES - 1], &c.tick_ns, err, errlen))
+	if (clock_tick(&rate[0], &rate[1], &c.tick_ns, err, errlen))
 		return -ERANGE;
-	c.base_ns = clock_base(s, PHASE_SAMPLES, c.tick_ns);
+	c.base_ns = clock_base(edge, EDGES, c.tick_ns);
 	ret = clock_write(clock_map_fd, &c);
 	if (ret)
 		snprintf(err, errlen, "%s: %s", VEER_MAP_CLOCK, strerror(-ret));

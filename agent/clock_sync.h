@@ -12,8 +12,8 @@
  * tell (jiffies stood still, no known HZ fits). */
 int clock_tick(const struct veer_clock_sample *a, const struct veer_clock_sample *b,
 	       __u64 *tick_ns, char *err, size_t errlen);
-/* CLOCK_MONOTONIC at jiffies 0 (mod 2^64): the earliest that n samples
- * spread over several ticks allow, i.e. as of each jiffies increment. */
+/* CLOCK_MONOTONIC at jiffies 0 (mod 2^64): the earliest of n samples
+ * (taken right after jiffies moved), i.e. as of a jiffies increment. */
 __u64 clock_base(const struct veer_clock_sample *s, size_t n, __u64 tick_ns);
 
 /* Sample with the loaded object's veer_clock_sample program and write

@@ -42,6 +42,7 @@ void cfg_node_defaults(struct cfg_node *node)
 	node->syn_timeout_s = 10;
 	node->close_timeout_s = 10;
 	node->udp_timeout_s = 60;
+	node->flow_cache = true;
 	node->snat_port_lo = 32768;
 	node->snat_port_hi = 60999;
 }

@@ -95,6 +95,7 @@ struct cfg_node {
 	uint32_t syn_timeout_s;		/* default 10 */
 	uint32_t close_timeout_s;	/* default 10 */
 	uint32_t udp_timeout_s;		/* default 60 */
+	bool flow_cache;		/* the datapath's established-flow cache, default on */
 	struct veer_addr snat4, snat6;	/* full NAT source, default: egress iface's */
 	bool has_snat4, has_snat6;
 	uint16_t snat_port_lo, snat_port_hi;	/* default 32768-60999 */

@@ -80,6 +80,7 @@ static void write_node(const struct cfg_node *n, FILE *f)
 	put_key_duration(f, "    ", "syn_timeout", n->syn_timeout_s * 1000ull);
 	put_key_duration(f, "    ", "close_timeout", n->close_timeout_s * 1000ull);
 	put_key_duration(f, "    ", "udp_timeout", n->udp_timeout_s * 1000ull);
+	fprintf(f, "    flow_cache: %s\n", n->flow_cache ? "true" : "false");
 	fputs("  snat:\n", f);
 	if (n->has_snat4)
 		put_key_addr(f, "    ", "address", &n->snat4, VEER_AF_INET);

@@ -301,6 +301,7 @@ static const struct field_spec conntrack_fields[] = {
 	{ "syn_timeout", cfg_fld_duration_s, IN_NODE(syn_timeout_s), .min = 1000, .max = DUR_MAX },
 	{ "close_timeout", cfg_fld_duration_s, IN_NODE(close_timeout_s), .min = 1000, .max = DUR_MAX },
 	{ "udp_timeout", cfg_fld_duration_s, IN_NODE(udp_timeout_s), .min = 1000, .max = DUR_MAX },
+	{ "flow_cache", cfg_fld_bool, IN_NODE(flow_cache) },
 	{ NULL },
 };
 static const struct section conntrack_section = { conntrack_fields, NULL };

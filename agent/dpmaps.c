@@ -35,7 +35,7 @@ int dp_maps_from_skel(struct veer_bpf *skel, struct dp_maps *m, char *err, size_
 		{ &m->meta, VEER_MAP_SVC_META }, { &m->health, VEER_MAP_HEALTH },
 		{ &m->snat, VEER_MAP_SNAT }, { &m->ports, VEER_MAP_PORTS },
 		{ &m->fibgen, VEER_MAP_FIB_GEN }, { &m->vips, VEER_MAP_VIPS },
-		{ &m->synq, VEER_MAP_SYNQ },
+		{ &m->synq, VEER_MAP_SYNQ }, { &m->flowgen, VEER_MAP_FLOW_GEN },
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -46,15 +46,27 @@ int dp_maps_from_skel(struct veer_bpf *skel, struct dp_maps *m, char *err, size_
 	return 0;
 }
 
-int dp_fib_invalidate(const struct dp_maps *m)
+int dp_gen_bump(int fd)
 {
-	uint32_t zero = 0, gen = 0;
+	long page = sysconf(_SC_PAGESIZE);
+	uint32_t zero = 0, gen = 0, *g;
 
-	/* veerd is the only writer: read, bump, write is not racy. */
-	if (bpf_map_lookup_elem(m->fibgen, &zero, &gen))
+	g = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (g != MAP_FAILED) {
+		__atomic_fetch_add(g, 1, __ATOMIC_SEQ_CST);
+		munmap(g, (size_t)page);
+		return 0;
+	}
+	/* Not mmap-able (veer_fibgen_v1): its one writer is the caller. */
+	if (bpf_map_lookup_elem(fd, &zero, &gen))
 		return -errno;
 	gen++;
-	return bpf_map_update_elem(m->fibgen, &zero, &gen, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(fd, &zero, &gen, BPF_ANY) ? -errno : 0;
+}
+
+int dp_fib_invalidate(const struct dp_maps *m)
+{
+	return dp_gen_bump(m->fibgen);
 }
 
 /* Set bit `bit` of the words at byte words_off of a one-entry prefilter
@@ -255,8 +267,10 @@ static int slot_matches(const void *flow, const void *value, void *arg)
 int dp_flows_flush(const struct dp_maps *m, uint32_t svc_id, uint32_t backend_id)
 {
 	struct flush_match fm = { svc_id, backend_id };
-	int slots = synq_clear(m->synq, slot_matches, &fm);
+	int slots = synq_clear(m->synq, slot_matches, &fm), n;
 
-	return flush_ct_map(m->ct, m->rnat, svc_id, backend_id, m) +
-	       flush_ct_map(m->ctsyn, m->rnsyn, svc_id, backend_id, m) + (slots > 0 ? slots : 0);
+	n = flush_ct_map(m->ct, m->rnat, svc_id, backend_id, m) +
+	    flush_ct_map(m->ctsyn, m->rnsyn, svc_id, backend_id, m) + (slots > 0 ? slots : 0);
+	dp_gen_bump(m->flowgen);	/* after the deletes: see bpf/lib/flowcache.h */
+	return n;
 }

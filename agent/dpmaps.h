@@ -16,6 +16,7 @@ struct dp_maps {
 	int vips;		/* prefilter bits (dp_vip_set) */
 	int synq;		/* half-open slots (synq_slots.h) */
 	int fibgen;		/* forwarding cache generation (dp_fib_invalidate) */
+	int flowgen;		/* established-flow cache generation (dp_gen_bump) */
 };
 
 int dp_maps_from_skel(struct veer_bpf *skel, struct dp_maps *m, char *err, size_t errlen);
@@ -43,13 +44,19 @@ int dp_port_set(const struct dp_maps *m, uint16_t port, int backend);
 /* The same for a service VIP (veer_vips_v1). */
 int dp_vip_set(const struct dp_maps *m, const struct veer_addr *vip);
 
+/* Bump a one-__u32 generation map (veer_fibgen_v1, veer_flowgen_v1):
+ * atomically through mmap when the map allows it (the datapath bumps
+ * veer_flowgen_v1 too), else read, bump, write. 0 or -errno. */
+int dp_gen_bump(int fd);
+
 /* Make the datapath forget every cached forwarding decision (the next
  * packet to each backend takes a FIB lookup): after a route, rule,
  * neighbour or link change, or when a backend id is freed for reuse. */
 int dp_fib_invalidate(const struct dp_maps *m);
 
 /* Delete every conntrack and reverse-NAT entry of a service, or of one
- * backend (VEER_BACKEND_NONE: all backends of svc_id). Returns entries removed. */
+ * backend (VEER_BACKEND_NONE: all backends of svc_id), and make the
+ * established-flow cache forget them too. Returns entries removed. */
 int dp_flows_flush(const struct dp_maps *m, uint32_t svc_id, uint32_t backend_id);
 
 #endif

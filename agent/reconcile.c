@@ -261,12 +261,18 @@ static void write_global_config(struct agent *a)
 		.syn_retry_resteer = 1,
 		.snat_port_lo = n->snat_port_lo,
 		.snat_port_hi = n->snat_port_hi,
-	}, old;
+	}, old = { 0 };
 	__u32 zero = 0;
 
-	if (!bpf_map_lookup_elem(a->maps.cfg, &zero, &old))
-		c.flags = old.flags & VEER_CFG_F_FLOW_EVENTS;
+	if (bpf_map_lookup_elem(a->maps.cfg, &zero, &old))
+		memset(&old, 0, sizeof(old));
+	c.flags = old.flags & VEER_CFG_F_FLOW_EVENTS;
+	if (!n->flow_cache)
+		c.flags |= VEER_CFG_F_NO_FLOW_CACHE;
 	bpf_map_update_elem(a->maps.cfg, &zero, &c, BPF_ANY);
+	/* Entries cached before the cache was last turned off are stale. */
+	if ((c.flags ^ old.flags) & VEER_CFG_F_NO_FLOW_CACHE)
+		dp_gen_bump(a->maps.flowgen);
 }
 
 static bool probe_cfg_changed(const struct cfg_probe *x, const struct cfg_probe *y)
@@ -444,8 +450,11 @@ static void finish_service(struct agent *a, struct apply_step *st, bool tables_i
 		return;
 	if (tables_installed)	/* else the staged slot may be empty: keep the old */
 		service_commit(a, st->s);
-	if (st->key_moved)
+	if (st->key_moved) {
 		bpf_map_delete_elem(a->maps.svc, &st->old_key);
+		/* Cached flows to the old VIP are not checked against it. */
+		dp_gen_bump(a->maps.flowgen);
+	}
 	for (size_t i = 0; i < st->n_gone; i++)
 		free_backend(a, st->gone[i]);
 	free(st->gone);

@@ -50,6 +50,8 @@
 #define VEER_MAP_VIPS     "veer_vips_v1"	/* written by veerd only */
 #define VEER_MAP_SYNQ     "veer_synq_v1"	/* the datapath's own */
 #define VEER_MAP_CLOCK    "veer_clock_v1"	/* written by the loader only */
+#define VEER_MAP_FLOW_CACHE "veer_flowc_v1"	/* the datapath's own */
+#define VEER_MAP_FLOW_GEN "veer_flowgen_v1"	/* bumped by the datapath and user space */
 
 #define VEER_AF_INET  4
 #define VEER_AF_INET6 6
@@ -161,6 +163,7 @@ struct veer_config {
 
 enum veer_cfg_flags {
 	VEER_CFG_F_FLOW_EVENTS = 1 << 0,	/* emit NEW_FLOW events (someone listens) */
+	VEER_CFG_F_NO_FLOW_CACHE = 1 << 1,	/* conntrack.flow_cache: false */
 };
 
 /* Flow tuple in the direction it was seen; key of conntrack and rnat. */
@@ -482,12 +485,49 @@ static inline void veer_syn_slot_flow(const struct veer_syn_slot *q, struct veer
 	};
 }
 
-static inline __u32 veer_synq_index(const struct veer_addr *client, __be16 cport)
+/* A multiplicative hash of a client's address and port, whose top bits
+ * index the half-open slots and the established-flow cache. */
+static inline __u32 veer_client_hash(const struct veer_addr *client, __be16 cport)
 {
 	__u32 h = client->v6[0] ^ client->v6[1] ^ client->v6[2] ^ client->v6[3];
 
 	h ^= (__u32)cport * 0x85EBCA6Bu;
-	return (h * 0x9E3779B1u) >> (32 - VEER_SYNQ_BITS);
+	return h * 0x9E3779B1u;
+}
+
+static inline __u32 veer_synq_index(const struct veer_addr *client, __be16 cport)
+{
+	return veer_client_hash(client, cport) >> (32 - VEER_SYNQ_BITS);
+}
+
+/*
+ * The established-flow cache (veer_flowc_v1, per CPU, one entry per slot
+ * veer_flowc_index): what conntrack said of a plain-DNAT flow (backend,
+ * service) at filled_ns, so that the next packets of a busy flow skip
+ * conntrack's hash lookup (bpf/lib/flowcache.h). An entry serves while it
+ * is younger than VEER_FLOWC_LIFETIME_NS (so conntrack is still looked at,
+ * and its last_seen written, several times a second per busy flow) and
+ * while its gen equals veer_flowgen_v1 (a __u32), which the datapath bumps
+ * whenever it moves or deletes a flow and user space bumps when it
+ * flushes. Backend and service are checked on every packet as on the
+ * conntrack path. Never written by user space.
+ */
+#define VEER_FLOWC_BITS 12
+#define VEER_FLOWC_SLOTS (1u << VEER_FLOWC_BITS)	/* 256 KiB per CPU */
+#define VEER_FLOWC_LIFETIME_NS 250000000ull
+
+struct veer_flow_cache {
+	struct veer_flow flow;
+	__u64 filled_ns;	/* conntrack's clock */
+	__u32 backend_id;
+	__u32 svc_id;
+	__u32 gen;		/* veer_flowgen_v1 before the conntrack lookup */
+	__u32 pad;
+};
+
+static inline __u32 veer_flowc_index(const struct veer_flow *f)
+{
+	return veer_client_hash(&f->src, f->sport) >> (32 - VEER_FLOWC_BITS);
 }
 
 #ifndef __cplusplus
@@ -504,6 +544,7 @@ _Static_assert(sizeof(struct veer_rnat) == 40, "veer_rnat layout");
 _Static_assert(sizeof(struct veer_iface) == 8, "veer_iface layout");
 _Static_assert(sizeof(struct veer_fib_cache) == 40, "veer_fib_cache layout");
 _Static_assert(sizeof(struct veer_fib_rcache) == 56, "veer_fib_rcache layout");
+_Static_assert(sizeof(struct veer_flow_cache) == 64, "veer_flow_cache layout");
 _Static_assert(sizeof(struct veer_event) == 64, "veer_event layout");
 _Static_assert(sizeof(struct veer_svc_meta) == 112, "veer_svc_meta layout");
 _Static_assert(sizeof(struct veer_health) == 96, "veer_health layout");

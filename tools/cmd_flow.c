@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <bpf/bpf.h>
+#include "dpmaps.h"
 #include "format.h"
 #include "maps.h"
 #include "names.h"
@@ -404,6 +405,24 @@ static int flush_slots(const char *dir, const struct flow_filter *f, uint64_t *f
 	return EXIT_OK;
 }
 
+/* The datapath's established-flow cache may still hold flushed flows:
+ * a new generation ends every entry (an older tree has no cache). */
+static int flush_flow_cache(const char *dir)
+{
+	int fd = vmap_fd_optional(dir, VMAP_FLOW_GEN), ret;
+
+	if (fd == -ENOENT)
+		return EXIT_OK;
+	if (fd < 0)
+		return EXIT_ERR;
+	ret = dp_gen_bump(fd);
+	if (ret) {
+		out_error("cannot write %s: %s", vmap_name(VMAP_FLOW_GEN), strerror(-ret));
+		return EXIT_ERR;
+	}
+	return EXIT_OK;
+}
+
 static int flow_flush(struct ctl *ctl, int argc, char **argv)
 {
 	uint64_t flows = 0, reverse = 0;
@@ -419,6 +438,8 @@ static int flow_flush(struct ctl *ctl, int argc, char **argv)
 		rc = flush_table(ctl->state_dir, &f, ct_maps[i], &flows, &reverse);
 	if (!rc)
 		rc = flush_slots(ctl->state_dir, &f, &flows);
+	if (!rc)
+		rc = flush_flow_cache(ctl->state_dir);
 	if (!rc) {
 		out_obj_begin(NULL);
 		out_u64("flows", flows);

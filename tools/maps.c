@@ -36,6 +36,7 @@ static const struct vmap_spec specs[VMAP__COUNT] = {
 	[VMAP_SVC_META] = { VEER_MAP_SVC_META, 4, sizeof(struct veer_svc_meta), false },
 	[VMAP_HEALTH] = { VEER_MAP_HEALTH, 4, sizeof(struct veer_health), false },
 	[VMAP_SYNQ] = { VEER_MAP_SYNQ, 4, sizeof(struct veer_syn_slot), false },
+	[VMAP_FLOW_GEN] = { VEER_MAP_FLOW_GEN, 4, sizeof(__u32), false },
 };
 
 static int fds[VMAP__COUNT] = { [0 ... VMAP__COUNT - 1] = -1 };

@@ -392,7 +392,7 @@ static __always_inline void decap_ipip(void *ctx, enum vkind k)
 {
 	void *data = ctx_data(ctx, k), *end = ctx_data_end(ctx, k);
 	struct ethhdr *eth = data;
-	struct veer_svc_key sk = {};
+	struct veer_svc_key sk;	/* zeroed only for IPIP: this runs on every packet */
 	__u8 saddr[16], daddr[16];
 	__u32 hl;
 	int v6;
@@ -413,6 +413,7 @@ static __always_inline void decap_ipip(void *ctx, enum vkind k)
 			return;
 		v6 = 0;
 		hl = 20;
+		__builtin_memset(&sk, 0, sizeof(sk));
 		sk.vip.v4 = in->daddr;
 		sk.port = *(__be16 *)(l4 + 2);
 		sk.proto = in->protocol;
@@ -430,6 +431,7 @@ static __always_inline void decap_ipip(void *ctx, enum vkind k)
 			return;
 		v6 = 1;
 		hl = 40;
+		__builtin_memset(&sk, 0, sizeof(sk));
 		__builtin_memcpy(&sk.vip, &in->daddr, 16);
 		sk.port = *(__be16 *)(l4 + 2);
 		sk.proto = in->nexthdr;

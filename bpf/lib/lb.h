@@ -35,6 +35,7 @@
 #include "conntrack.h"
 #include "encap.h"
 #include "events.h"
+#include "flowcache.h"
 #include "fwd.h"
 #include "maglev.h"
 #include "nat.h"
@@ -92,7 +93,7 @@ static __always_inline void lb_store(void *ct_map, void *r_map, struct pkt *p,
 		.nat_port = s->nat_port,
 	};
 
-	if (!(s->be->flags & (VEER_BE_F_NAT_FULL | VEER_BE_F_ENCAP_IPIP))) {
+	if (be_plain(s->be)) {
 		ct_store(ct_map, r_map, &p->flow, s->be_id, s->be, s->svc_id, state, syns,
 			 created, s->now);
 		return;
@@ -118,6 +119,7 @@ static __always_inline int lb_repick(struct pkt *p, struct lb_state *s, __u32 ol
 	s->be_id = maglev_pick(s->svc, &p->flow, s->cfg->hash_seed, 0, old_id, &s->be);
 	if (s->be_id == VEER_BACKEND_NONE)
 		return -1;
+	flowc_invalidate();	/* another CPU may have its old backend cached */
 	ss = svc_stats(s->svc_id);
 	if (ss)
 		ss->repicks++;
@@ -176,7 +178,7 @@ static __always_inline int lb_new(void *ctx, enum vkind k, struct pkt *p,
 
 	if (syn) {
 		/* A plain backend's flow in its free slot, else the LRU pair. */
-		if (!s->q || (s->be->flags & (VEER_BE_F_NAT_FULL | VEER_BE_F_ENCAP_IPIP)) ||
+		if (!s->q || !be_plain(s->be) ||
 		    synq_claim(s->q, s->q_seen, &p->flow, s->be_id, s->svc_id, s->now))
 			lb_store(&veer_ctsyn_v1, &veer_rnsyn_v1, p, s, VEER_CT_SYN_SENT, 1, s->now);
 		return V_CONT;
@@ -394,8 +396,10 @@ static __always_inline int lb_choose(void *ctx, enum vkind k, struct pkt *p,
 		rnat_forget(&veer_rnat_v1, &p->flow, ct->backend_id);
 		snat_release_ct(&p->flow, ct);
 		bpf_map_delete_elem(&veer_ct_v1, &p->flow);
+		flowc_invalidate();
 	} else if (ct) {
 		snat_release_ct(&p->flow, ct);	/* expired: its port goes back */
+		flowc_invalidate();	/* and the entry is replaced */
 	}
 	if (tcp) {
 		struct veer_syn_slot *q;
@@ -427,6 +431,26 @@ static __always_inline struct veer_ct *lb_fast(struct pkt *p, struct lb_state *s
 	return ct;
 }
 
+/* The backend of an established flow from the flow cache (flowcache.h):
+ * 1 with s->be set if slot c holds the flow and its backend may still
+ * keep it, as lb_fast checks it. The service is not looked at: one that
+ * loses its VIP (removed, moved) bumps the cache's generation. */
+static __always_inline int lb_cached(struct pkt *p, struct lb_state *s,
+				     const struct veer_flow_cache *c, __u32 gen)
+{
+	struct veer_backend *be;
+
+	if (!flowc_hit(c, p, s->now, gen))
+		return 0;
+	be = be_keepable(c->backend_id, c->svc_id, p->flow.family);
+	if (!be || !be_plain(be))
+		return 0;
+	s->be = be;
+	s->be_id = c->backend_id;
+	s->svc_id = c->svc_id;
+	return 1;
+}
+
 /* A packet to a service port: V_NOT_SVC if it is not for a service,
  * else its verdict. */
 static __always_inline int svc_packet(void *ctx, enum vkind k, struct pkt *p)
@@ -436,19 +460,28 @@ static __always_inline int svc_packet(void *ctx, enum vkind k, struct pkt *p)
 	struct lb_state s = {};
 	struct veer_svc_stats *ss;
 	struct veer_be_stats *bs;
-	struct veer_ct *ct = NULL, *fast;
-	int v;
+	struct veer_ct *ct = NULL, *fast = NULL;
+	struct veer_flow_cache *fc = NULL;
+	__u32 gen = 0;
+	int v, cached = 0;
 
 	s.cfg = cfg_get();
 	if (!s.cfg)
 		return V_NOT_SVC;
 	s.now = flow_clock_ns();
+	if (flowc_may_serve(p) && !(s.cfg->flags & VEER_CFG_F_NO_FLOW_CACHE)) {
+		gen = flowc_gen();	/* before conntrack: see flowcache.h */
+		fc = flowc_slot(p);
+		cached = lb_cached(p, &s, fc, gen);
+	}
 	/* Every packet but a pure SYN looks in conntrack first: an
 	 * established flow then needs no service lookup (lb.h, top). */
-	if (!syn)
-		ct = bpf_map_lookup_elem(&veer_ct_v1, &p->flow);
-	fast = lb_fast(p, &s, ct);
-	if (!fast) {
+	if (!cached) {
+		if (!syn)
+			ct = bpf_map_lookup_elem(&veer_ct_v1, &p->flow);
+		fast = lb_fast(p, &s, ct);
+	}
+	if (!cached && !fast) {
 		s.svc = svc_lookup(p);
 		if (!s.svc)
 			return V_NOT_SVC;
@@ -464,10 +497,16 @@ static __always_inline int svc_packet(void *ctx, enum vkind k, struct pkt *p)
 		ss->packets++;
 		ss->bytes += p->len;
 	}
-	if (fast) {
+	if (cached) {
+		v = V_CONT;
+	} else if (fast) {
 		v = lb_keep(p, &s, fast);
-		if (v == V_CONT)
+		if (v == V_CONT) {
 			lb_ct_seen(p, &s, fast);
+			if (fc && be_plain(s.be) && (fast->state == VEER_CT_ESTABLISHED ||
+						     fast->state == VEER_CT_UDP))
+				flowc_fill(fc, p, s.be_id, s.svc_id, s.now, gen);
+		}
 	} else {
 		v = lb_choose(ctx, k, p, &s, ct);
 	}

@@ -221,4 +221,23 @@ struct {
 	__type(value, struct veer_clock);
 } veer_clock_v1 SEC(".maps");
 
+/* Established-flow cache (struct veer_flow_cache, per CPU): the datapath's
+ * own, never written by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VEER_FLOWC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct veer_flow_cache);
+} veer_flowc_v1 SEC(".maps");
+
+/* Its generation (one __u32): bumped atomically by the datapath when it
+ * moves or deletes a flow, by user space (through mmap) when it flushes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u32);
+} veer_flowgen_v1 SEC(".maps");
+
 #endif

@@ -27,7 +27,7 @@ struct pkt {
 	__u8 v6;		/* 1: IPv6 */
 	__u32 reason;		/* enum veer_reason of the verdict */
 	__u32 iif;		/* ingress ifindex */
-};
+} __attribute__((aligned(8)));	/* flow compares in 8-byte words (flowcache.h) */
 
 static __always_inline int parse_fail(struct pkt *p, __u32 reason, int v)
 {

@@ -15,6 +15,7 @@
 
 #include "conntrack.h"
 #include "events.h"
+#include "flowcache.h"
 #include "fwd.h"
 #include "nat.h"
 #include "snat.h"
@@ -83,6 +84,7 @@ static __always_inline void reply_to_syn(struct pkt *p, const struct veer_rnat *
 		if (old && old->backend_id != v.backend_id)
 			rnat_forget(&veer_rnat_v1, &cf, old->backend_id);
 		bpf_map_update_elem(&veer_ct_v1, &cf, &v, BPF_ANY);
+		flowc_invalidate();	/* the old flow may be cached */
 	}
 	bpf_map_update_elem(&veer_rnat_v1, &p->flow, rn, BPF_ANY);
 	reply_half_open_drop(p, &cf, q);
@@ -123,7 +125,10 @@ static __always_inline void snat_reply_to_syn(struct pkt *p, const struct veer_r
 	v.state = VEER_CT_ESTABLISHED;
 	v.syn_count = 0;
 	v.last_seen_ns = now;
-	bpf_map_update_elem(&veer_ct_v1, cf, &v, BPF_ANY);
+	if (bpf_map_update_elem(&veer_ct_v1, cf, &v, BPF_NOEXIST)) {
+		bpf_map_update_elem(&veer_ct_v1, cf, &v, BPF_ANY);
+		flowc_invalidate();	/* replaced a flow that may be cached */
+	}
 	bpf_map_delete_elem(&veer_ctsyn_v1, cf);
 }
 

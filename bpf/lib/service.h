@@ -54,6 +54,13 @@ be_keepable(__u32 be_id, __u32 svc_id, __u8 family)
 	return be;
 }
 
+/* Plain DNAT: neither full NAT nor IPIP; its replies pass this node and
+ * its flows keep no source port. */
+static __always_inline int be_plain(const struct veer_backend *be)
+{
+	return !(be->flags & (VEER_BE_F_NAT_FULL | VEER_BE_F_ENCAP_IPIP));
+}
+
 /* A backend that may take a new flow: active only. */
 static __always_inline struct veer_backend *
 be_takes_new(__u32 be_id, __u32 svc_id, __u8 family)

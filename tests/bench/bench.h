@@ -33,6 +33,7 @@ struct bench {
 	int xdp_empty, tc_empty;	/* the floor: return PASS / OK */
 	int cfg, svc, be, maglev, ct, rnat, ctsyn, svcst, drops, ifc, tx, ports, meta, vips, synq;
 	struct veer_syn_slot *synq_mem;	/* veer_synq_v1, mmap */
+	int flowgen;			/* veer_flowgen_v1 */
 	int ncpu;
 	uint32_t in_ifindex;		/* packets "arrive" here */
 	uint32_t out_ifindex;		/* the route to backends and VIPs */
@@ -59,6 +60,9 @@ int bench_fill_ct(struct bench *b);
 int bench_put_reply(struct bench *b, uint16_t cport);
 /* A conntrack entry for one flow of the measured service, on B_BE_SELF. */
 int bench_put_flow(struct bench *b, const struct veer_flow *f, uint8_t state);
+/* Turn the datapath's established-flow cache on or off (as
+ * conntrack.flow_cache does). */
+int bench_flow_cache(struct bench *b, int on);
 
 /* Every half-open slot free, or (taken) held by another client's live
  * flow, as under a SYN flood that has taken them all. */

@@ -15,7 +15,11 @@
  *  - established TCP/UDP: the flow's backend is the VIP itself (B_BE_SELF),
  *    so the DNAT writes the same address and port back and the next
  *    iteration is the same established flow, doing the same work. Only the
- *    TTL drops by one per iteration: runs of 250 from TTL 255.
+ *    TTL drops by one per iteration: runs of 250 from TTL 255. A busy
+ *    flow is served from the flow cache (bpf/lib/flowcache.h), as here;
+ *    "established, uncached" is the same flow with the cache off
+ *    (conntrack.flow_cache: false): the cost of a packet the cache does
+ *    not hold (a quiet flow, a slot another flow took).
  *  - non-service packets are not changed.
  *  - a new flow cannot stay new in place (its tuple is in conntrack after
  *    one run, and with one service no rewrite can produce another flow of
@@ -29,9 +33,10 @@
  *    table stays full and every SYN evicts one; the worst case).
  * The floor is an empty program (return PASS) run exactly like each case.
  *
- *   bpf_bench [-q] [-b BASELINE]
+ *   bpf_bench [-q] [-c CASE] [-p xdp|tc] [-b BASELINE]
  *                             -q: only 1 backend x 1 service (quick look)
- *                             -c new|est|nonsvc|udp: only that case
+ *                             -p: only that program (profiling)
+ *                             -c new|flood|est|estct|reply|nonsvc|udp: only that case
  *                             BASELINE: "new|est|nonsvc|udp NS" lines, the
  *                             per-packet cost nftables DNAT adds, measured
  *                             by e2e_vs_nftables.sh with real packets
@@ -56,15 +61,16 @@
 #define WARMUP    200
 
 enum bcase {
-	BC_NEW, BC_NEW_FLOOD, BC_EST, BC_REPLY, BC_NONSVC, BC_NONSVC_PORT, BC_UDP, BC__COUNT
+	BC_NEW, BC_NEW_FLOOD, BC_EST, BC_EST_UNCACHED, BC_REPLY, BC_NONSVC, BC_NONSVC_PORT,
+	BC_UDP, BC__COUNT
 };
 
 static const char *case_name[BC__COUNT] = {
-	"new TCP flow (SYN)", "new flow, SYN flood", "established TCP", "established reply",
-	"non-service", "non-service, svc port", "established UDP",
+	"new TCP flow (SYN)", "new flow, SYN flood", "established TCP", "established, uncached",
+	"established reply", "non-service", "non-service, svc port", "established UDP",
 };
 static const char *case_key[BC__COUNT] = {
-	"new", "flood", "est", "reply", "nonsvc", "nonsvc", "udp",
+	"new", "flood", "est", "estct", "reply", "nonsvc", "nonsvc", "udp",
 };
 
 struct fig {
@@ -80,6 +86,7 @@ struct row {
 
 static struct row rows[64];
 static const char *only_case;	/* -c KEY: measure only this case */
+static int skip_prog = -1;	/* -p xdp|tc: measure only that program (0 XDP, 1 tc) */
 static int nrows;
 static uint32_t flow_seq;	/* new flows never repeat across figures */
 
@@ -310,7 +317,7 @@ static struct fig measure(struct bench *b, enum bcase c, int tc)
 		if (bench_put_reply(b, 40000))
 			return f;
 	}
-	if (c == BC_EST || c == BC_UDP) {
+	if (c == BC_EST || c == BC_EST_UNCACHED || c == BC_UDP) {
 		struct veer_flow fl;
 
 		memset(&fl, 0, sizeof(fl));
@@ -354,7 +361,7 @@ static struct fig measure(struct bench *b, enum bcase c, int tc)
 	       (!answer || r1[VEER_R_FWD_REPLY] - r0[VEER_R_FWD_REPLY] == runs);
 	if (is_new)
 		f.ok = f.ok && s1.new_flows - s0.new_flows == runs;
-	else if (c == BC_EST || c == BC_UDP)
+	else if (c == BC_EST || c == BC_EST_UNCACHED || c == BC_UDP)
 		f.ok = f.ok && s1.new_flows == s0.new_flows && s1.packets - s0.packets == runs;
 	else
 		f.ok = f.ok && s1.packets == s0.packets;
@@ -375,8 +382,8 @@ static struct fig measure(struct bench *b, enum bcase c, int tc)
 
 static int measure_config(struct bench *b, uint32_t n_be, uint32_t n_svc)
 {
-	static const enum bcase tcp_cases[] = { BC_NEW, BC_NEW_FLOOD, BC_EST, BC_REPLY,
-						BC_NONSVC, BC_NONSVC_PORT };
+	static const enum bcase tcp_cases[] = { BC_NEW, BC_NEW_FLOOD, BC_EST, BC_EST_UNCACHED,
+						BC_REPLY, BC_NONSVC, BC_NONSVC_PORT };
 	size_t i;
 	int p;
 
@@ -398,9 +405,12 @@ static int measure_config(struct bench *b, uint32_t n_be, uint32_t n_svc)
 			nrows--;
 			continue;
 		}
+		if (rw->c == BC_EST_UNCACHED && bench_flow_cache(b, 0))
+			return -1;
 		for (p = 0; p < 2; p++)
-			if (!getenv("ONLYP") || atoi(getenv("ONLYP")) == p)
-				rw->f[p] = measure(b, rw->c, p);
+			rw->f[p] = p == skip_prog ? (struct fig){ -1, -1, 1 } : measure(b, rw->c, p);
+		if (rw->c == BC_EST_UNCACHED && bench_flow_cache(b, 1))
+			return -1;
 	}
 	return 0;
 }
@@ -433,6 +443,8 @@ static void print_ns(const struct fig *f, int net)
 {
 	if (!f->ok)
 		printf(" %7s", "VOID");
+	else if (f->ns < 0)
+		printf(" %7s", "-");	/* not measured (-p) */
 	else
 		printf(" %7.1f", net ? f->ns - f->floor : f->ns);
 }
@@ -484,15 +496,18 @@ int main(int argc, char **argv)
 
 	memset(&b, 0, sizeof(b));
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "qc:b:h")) != -1) {
-		if (opt == 'b') {
+	while ((opt = getopt(argc, argv, "qc:p:b:h")) != -1) {
+		if (opt == 'p' && (!strcmp(optarg, "xdp") || !strcmp(optarg, "tc"))) {
+			skip_prog = !strcmp(optarg, "xdp");	/* the one not named */
+		} else if (opt == 'b') {
 			read_baseline(optarg);
 		} else if (opt == 'c') {
 			only_case = optarg;
 		} else if (opt == 'q') {
 			quick = 1;
 		} else {
-			fprintf(stderr, "usage: %s [-q] [-c case] [-b nft_baseline_file]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-q] [-c case] [-p xdp|tc] [-b nft_baseline_file]\n",
+				argv[0]);
 			return 2;
 		}
 	}

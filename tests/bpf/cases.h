@@ -53,6 +53,11 @@ struct pspec from_be(int v6, uint8_t proto, const char *be_addr, uint8_t flags);
 /* That reply after reverse NAT. */
 struct pspec rnat_of(const struct pspec *in);
 
+/* Backend id becomes gateway addr:port with flags (full NAT, IPIP) and a
+ * node (snat) address (cases_snat.c). */
+void fx_remote_backend(struct fx *f, uint32_t id, const char *addr, uint16_t port,
+		       uint8_t flags, const char *node);
+
 /* Shorthands for expectations. */
 #define EXP(v, o, r) (&(struct fx_exp){ .verdict = (v), .out = (o), .reason = (r), .extra = -1 })
 #define EXP2(v, o, r, x) (&(struct fx_exp){ .verdict = (v), .out = (o), .reason = (r), .extra = (x) })
@@ -62,7 +67,7 @@ struct pspec rnat_of(const struct pspec *in);
 
 extern const struct fx_case cases_input[], cases_nat[], cases_ct[], cases_signals[],
 	cases_icmp[], cases_refuse[], cases_fwd[], cases_snat[], cases_encap[],
-	cases_prefilter[], cases_fibcache[], cases_synq[];
+	cases_prefilter[], cases_fibcache[], cases_synq[], cases_flowcache[];
 
 /* Backend A behind the routed veth (fx_routed_iface): its ifindex, MAC. */
 bool routed_setup(struct fx *f, int v6, uint32_t *oif, uint8_t *oif_mac);

@@ -29,9 +29,6 @@
 
 static const uint8_t NEIGH_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x09, 0x11 };
 
-void fx_remote_backend(struct fx *f, uint32_t id, const char *addr, uint16_t port,
-		       uint8_t flags, const char *node);
-
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = v >> 8;

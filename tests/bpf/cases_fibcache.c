@@ -28,15 +28,8 @@ static uint32_t fib_gen(struct fx *f)
 /* Backend A's slot on every CPU (free() it), or NULL after a failure. */
 static struct veer_fib_cache *read_slots(struct fx *f)
 {
-	uint32_t slot = BEA & (VEER_FIBC_SLOTS - 1);
-	struct veer_fib_cache *all = calloc(f->ncpu, sizeof(*all));
-
-	if (!all || bpf_map_lookup_elem(f->fibc, &slot, all)) {
-		free(all);
-		fx_fail(f, "read the forwarding cache");
-		return NULL;
-	}
-	return all;
+	return fx_percpu_read(f, f->fibc, BEA & (VEER_FIBC_SLOTS - 1),
+			      sizeof(struct veer_fib_cache));
 }
 
 /* Put entry e in backend A's slot on every CPU. */

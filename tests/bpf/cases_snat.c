@@ -23,9 +23,6 @@ static void pton(const char *txt, struct veer_addr *a)
 		inet_pton(AF_INET6, txt, a->b);
 }
 
-/* Backend id: gateway addr:port with flags and a node (snat) address. */
-void fx_remote_backend(struct fx *f, uint32_t id, const char *addr, uint16_t port,
-		       uint8_t flags, const char *node);
 void fx_remote_backend(struct fx *f, uint32_t id, const char *addr, uint16_t port,
 		       uint8_t flags, const char *node)
 {

@@ -19,6 +19,7 @@ static const struct fx_case *tables[] = {
 	cases_refuse, cases_fwd, cases_snat, cases_encap, cases_prefilter,
 	cases_fibcache,
 	cases_synq,
+	cases_flowcache,
 };
 
 static int quiet_libbpf(enum libbpf_print_level lvl, const char *fmt, va_list ap)
@@ -52,6 +53,14 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	libbpf_set_print(quiet_libbpf);
+	{
+		/* One CPU: a step sees the per-CPU caches the last one left. */
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(sched_getcpu(), &one);
+		sched_setaffinity(0, sizeof(one), &one);
+	}
 	if (unshare(CLONE_NEWNET)) {
 		perror("unshare(CLONE_NEWNET) (run as root)");
 		return 1;

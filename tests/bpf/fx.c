@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include "fx.h"
 #include "fx_skel.h"
+#include "dpmaps.h"
 
 #define META_MAGIC 0x76656572u	/* what the XDP program puts in front of a handled frame */
 #define MAX_IDS 32		/* cases use service and backend ids below this */
@@ -144,6 +145,8 @@ void fx_svc(struct fx *f, const char *vip, uint16_t port, uint8_t proto,
 	fx_vip(f, &k.vip);
 	must(f, bpf_map_update_elem(f->meta, &id, &m, BPF_ANY), "update svcmeta");
 	must(f, bpf_map_update_elem(f->svc, &k, &v, BPF_ANY), "update svc");
+	/* As veerd does when a service id gets another VIP (reconcile.c). */
+	must(f, dp_gen_bump(f->flowgen), "flowgen");
 }
 
 void fx_svc_udp_timeout(struct fx *f, const char *vip, uint16_t port, uint32_t secs)
@@ -262,6 +265,20 @@ bool fx_synq_get(struct fx *f, const struct veer_flow *k, struct veer_syn_slot *
 void fx_ct_put(struct fx *f, int map_fd, const struct veer_flow *k, const struct veer_ct *ct)
 {
 	must(f, bpf_map_update_elem(map_fd, k, ct, BPF_ANY), "update ct");
+	/* Like any writer of conntrack besides the datapath (a flush). */
+	must(f, dp_gen_bump(f->flowgen), "flowgen");
+}
+
+void *fx_percpu_read(struct fx *f, int fd, uint32_t key, size_t size)
+{
+	void *all = calloc(f->ncpu, size);
+
+	if (!all || bpf_map_lookup_elem(fd, &key, all)) {
+		free(all);
+		fx_fail(f, "read entry %u of per-CPU map fd %d", key, fd);
+		return NULL;
+	}
+	return all;
 }
 
 uint64_t fx_now_ns(void)
@@ -449,11 +466,7 @@ static void clear_hash(int fd, size_t key_size)
 /* What veerd does on a route or backend change: a new cache generation. */
 void fx_fib_invalidate(struct fx *f)
 {
-	uint32_t zero = 0, gen = 0;
-
-	bpf_map_lookup_elem(f->fibgen, &zero, &gen);
-	gen++;
-	must(f, bpf_map_update_elem(f->fibgen, &zero, &gen, BPF_ANY), "fibgen");
+	must(f, dp_gen_bump(f->fibgen), "fibgen");
 }
 
 void fx_reset(struct fx *f)
@@ -497,6 +510,7 @@ void fx_reset(struct fx *f)
 		percpu_zero(f, f->drops, i, 1);
 	memset(f->synq_mem, 0, (size_t)VEER_SYNQ_SLOTS * sizeof(struct veer_syn_slot));
 	fx_fib_invalidate(f);
+	must(f, dp_gen_bump(f->flowgen), "flowgen");	/* no flow cached */
 	ring_buffer__consume(f->ring);
 	f->nev = 0;
 	f->failed = false;
@@ -546,6 +560,8 @@ int fx_open(struct fx *f)
 	f->fibc = bpf_map__fd(skel->maps.veer_fibc_v1);
 	f->fibr = bpf_map__fd(skel->maps.veer_fibr_v1);
 	f->clock = bpf_map__fd(skel->maps.veer_clock_v1);
+	f->flowc = bpf_map__fd(skel->maps.veer_flowc_v1);
+	f->flowgen = bpf_map__fd(skel->maps.veer_flowgen_v1);
 	f->ring = ring_buffer__new(bpf_map__fd(skel->maps.veer_events_v1), on_event, f, NULL);
 	if (!f->ring) {
 		fprintf(stderr, "ring_buffer__new: %s\n", strerror(errno));

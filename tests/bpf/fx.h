@@ -40,6 +40,7 @@ struct fx {
 	int fibgen, fibc, fibr;		/* forwarding cache: generation, slots, reply slots */
 	int snat;			/* veer_snat_v1 */
 	int clock;			/* veer_clock_v1: the loader calibrated it */
+	int flowc, flowgen;		/* established-flow cache, its generation */
 	int ncpu;
 	void *ring;			/* struct ring_buffer * */
 	struct veer_event ev[FX_MAX_EVENTS];
@@ -84,6 +85,9 @@ bool fx_ct_get(struct fx *f, int map_fd, const struct veer_flow *k, struct veer_
  * *q (may be NULL). */
 bool fx_synq_get(struct fx *f, const struct veer_flow *k, struct veer_syn_slot *q);
 void fx_ct_put(struct fx *f, int map_fd, const struct veer_flow *k, const struct veer_ct *ct);
+/* Entry key of a per-CPU array on every CPU, values of size bytes: free()
+ * it; NULL (and the case failed) if it cannot be read. */
+void *fx_percpu_read(struct fx *f, int fd, uint32_t key, size_t size);
 uint64_t fx_now_ns(void);
 
 /* Counters summed over CPUs. */

@@ -23,11 +23,7 @@ $(node_yaml "n-c, n-b" tc)
       - {address: 10.200.2.11, port: 8080}
 YAML
 
-fib_gen() {	# the generation in the pinned veer_fibgen_v1 (bytes "0x..", little endian)
-	local b
-	b=($(bpftool -j map lookup pinned "$STATE/veer_fibgen_v1" key 0 0 0 0 | jq -r '.value[]'))
-	echo $((b[0] + 256 * b[1] + 65536 * b[2] + 16777216 * b[3]))
-}
+fib_gen() { pinned_u32 veer_fibgen_v1; }
 
 requests() {	# requests N: N new connections of at most 0.5 s each, all answered by b1
 	local i

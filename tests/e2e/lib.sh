@@ -244,3 +244,9 @@ finish() {
 	[ "$_tap_fail" = 0 ] || { diag "veerd log tail:"; tail -20 "$WORK/veerd.log" 2>/dev/null | sed 's/^/#   /'; }
 	exit $((_tap_fail > 0))
 }
+
+pinned_u32() {	# pinned_u32 MAP: entry 0 of a pinned one-__u32 map under $STATE
+	local b
+	b=($(bpftool -j map lookup pinned "$STATE/$1" key 0 0 0 0 | jq -r '.value[]'))
+	echo $((b[0] + 256 * b[1] + 65536 * b[2] + 16777216 * b[3]))
+}

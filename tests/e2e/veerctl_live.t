@@ -348,8 +348,11 @@ BEFORE=$(jqv .total)
 vc -j backend list web
 KA_NEW_BEFORE=$(jqv ".[] | select(.address == \"$KA_BE\") | .new_flows")
 KA_LINES_BEFORE=$(wc -l <"$KA_OUT")
+FLOWGEN_BEFORE=$(pinned_u32 veer_flowgen_v1)
 vc -j flow flush --backend "$KA_BE"
 rc_is 0 "flow flush -j: exit 0"
+check "flow flush ends the datapath's cached flows (veer_flowgen_v1 bumped)" \
+	test "$(pinned_u32 veer_flowgen_v1)" -gt "$FLOWGEN_BEFORE"
 jq_ok ".flows == $BEFORE and .reverse_entries == $BEFORE" "flow flush -j: every flow of the backend and its reverse entry"
 vc -j flow count --backend "$KA_BE"
 jq_ok ".total < $BEFORE and .total <= 1" "flow count after flush: went down ($BEFORE before)"

@@ -174,6 +174,7 @@ static void test_node_defaults(void **state)
 	assert_int_equal(n->syn_timeout_s, 10);
 	assert_int_equal(n->close_timeout_s, 10);
 	assert_int_equal(n->udp_timeout_s, 60);
+	assert_true(n->flow_cache);
 	assert_false(n->has_snat4);
 	assert_false(n->has_snat6);
 	assert_int_equal(n->snat_port_lo, 32768);
@@ -225,6 +226,7 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg->node.hash_seed, 4294967295u);
 	assert_int_equal(cfg->node.tcp_timeout_s, 3600);
 	assert_int_equal(cfg->node.udp_timeout_s, 120);
+	assert_false(cfg->node.flow_cache);
 	assert_true(cfg->node.has_snat4);
 	assert_addr(&cfg->node.snat6, VEER_AF_INET6, "2001:db8::200");
 	assert_int_equal(cfg->node.snat_port_lo, 20000);

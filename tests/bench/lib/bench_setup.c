@@ -151,6 +151,7 @@ int bench_load(struct bench *b)
 	b->meta = bpf_map__fd(skel->maps.veer_svcmeta_v1);
 	b->vips = bpf_map__fd(skel->maps.veer_vips_v1);
 	b->synq = bpf_map__fd(skel->maps.veer_synq_v1);
+	b->flowgen = bpf_map__fd(skel->maps.veer_flowgen_v1);
 	b->synq_mem = mmap(NULL, (size_t)VEER_SYNQ_SLOTS * sizeof(struct veer_syn_slot),
 			   PROT_READ | PROT_WRITE, MAP_SHARED, b->synq, 0);
 	if (b->synq_mem == MAP_FAILED) {
@@ -508,7 +509,22 @@ int bench_put_flow(struct bench *b, const struct veer_flow *f, uint8_t state)
 	struct veer_ct ct = { .last_seen_ns = now, .created_ns = now, .backend_id = B_BE_SELF,
 			      .svc_id = B_SVC, .state = state };
 
-	return bpf_map_update_elem(b->ct, f, &ct, BPF_ANY);
+	if (bpf_map_update_elem(b->ct, f, &ct, BPF_ANY))
+		return -1;
+	return dp_gen_bump(b->flowgen);	/* as every writer of conntrack must */
+}
+
+int bench_flow_cache(struct bench *b, int on)
+{
+	struct veer_config c;
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(b->cfg, &zero, &c))
+		return -1;
+	c.flags = on ? c.flags & ~VEER_CFG_F_NO_FLOW_CACHE : c.flags | VEER_CFG_F_NO_FLOW_CACHE;
+	if (bpf_map_update_elem(b->cfg, &zero, &c, BPF_ANY))
+		return -1;
+	return dp_gen_bump(b->flowgen);
 }
 
 static void percpu_sum(struct bench *b, int fd, uint32_t key, uint64_t *out, size_t n64)
