@@ -51,6 +51,7 @@
 #define VEER_MAP_SYNQ     "veer_synq_v1"	/* the datapath's own */
 #define VEER_MAP_CLOCK    "veer_clock_v1"	/* written by the loader only */
 #define VEER_MAP_FLOW_CACHE "veer_flowc_v1"	/* the datapath's own */
+#define VEER_MAP_REPLY_CACHE "veer_replyc_v1"	/* the datapath's own */
 #define VEER_MAP_FLOW_GEN "veer_flowgen_v1"	/* bumped by the datapath and user space */
 
 #define VEER_AF_INET  4
@@ -501,33 +502,42 @@ static inline __u32 veer_synq_index(const struct veer_addr *client, __be16 cport
 }
 
 /*
- * The established-flow cache (veer_flowc_v1, per CPU, one entry per slot
- * veer_flowc_index): what conntrack said of a plain-DNAT flow (backend,
- * service) at filled_ns, so that the next packets of a busy flow skip
- * conntrack's hash lookup (bpf/lib/flowcache.h). An entry serves while it
- * is younger than VEER_FLOWC_LIFETIME_NS (so conntrack is still looked at,
- * and its last_seen written, several times a second per busy flow) and
- * while its gen equals veer_flowgen_v1 (a __u32), which the datapath bumps
- * whenever it moves or deletes a flow and user space bumps when it
- * flushes. Backend and service are checked on every packet as on the
- * conntrack path. Never written by user space.
+ * The established-flow caches (bpf/lib/flowcache.h), per CPU, one entry
+ * per slot: veer_flowc_v1 for packets of clients (slot veer_flowc_index:
+ * what conntrack said of a plain-DNAT flow, its backend and service) and
+ * veer_replyc_v1 for their backends' replies (slot veer_replyc_index:
+ * what veer_rnat_v1 said, the VIP side the reply is translated to). The
+ * next packets of a busy flow skip those hash lookups. An entry serves
+ * while it is younger than VEER_FLOWC_LIFETIME_NS (so conntrack is still
+ * looked at, and its last_seen written, several times a second per busy
+ * flow) and while its gen equals veer_flowgen_v1 (a __u32), which the
+ * datapath bumps whenever it moves, replaces or deletes a flow and user
+ * space bumps when it flushes. Never written by user space.
  */
 #define VEER_FLOWC_BITS 12
-#define VEER_FLOWC_SLOTS (1u << VEER_FLOWC_BITS)	/* 256 KiB per CPU */
+#define VEER_FLOWC_SLOTS (1u << VEER_FLOWC_BITS)	/* 320 KiB per CPU and cache */
 #define VEER_FLOWC_LIFETIME_NS 250000000ull
 
 struct veer_flow_cache {
-	struct veer_flow flow;
+	struct veer_flow flow;	/* as the packet arrives */
 	__u64 filled_ns;	/* conntrack's clock */
 	__u32 backend_id;
-	__u32 svc_id;
-	__u32 gen;		/* veer_flowgen_v1 before the conntrack lookup */
-	__u32 pad;
+	__u32 svc_id;		/* client packets */
+	__u32 gen;		/* veer_flowgen_v1 before the map lookup */
+	__be16 vport;		/* replies: the VIP side */
+	__u16 pad;
+	struct veer_addr vip;
 };
 
 static inline __u32 veer_flowc_index(const struct veer_flow *f)
 {
 	return veer_client_hash(&f->src, f->sport) >> (32 - VEER_FLOWC_BITS);
+}
+
+/* A reply's slot: by its destination, the client. */
+static inline __u32 veer_replyc_index(const struct veer_flow *reply)
+{
+	return veer_client_hash(&reply->dst, reply->dport) >> (32 - VEER_FLOWC_BITS);
 }
 
 #ifndef __cplusplus
@@ -544,7 +554,7 @@ _Static_assert(sizeof(struct veer_rnat) == 40, "veer_rnat layout");
 _Static_assert(sizeof(struct veer_iface) == 8, "veer_iface layout");
 _Static_assert(sizeof(struct veer_fib_cache) == 40, "veer_fib_cache layout");
 _Static_assert(sizeof(struct veer_fib_rcache) == 56, "veer_fib_rcache layout");
-_Static_assert(sizeof(struct veer_flow_cache) == 64, "veer_flow_cache layout");
+_Static_assert(sizeof(struct veer_flow_cache) == 80, "veer_flow_cache layout");
 _Static_assert(sizeof(struct veer_event) == 64, "veer_event layout");
 _Static_assert(sizeof(struct veer_svc_meta) == 112, "veer_svc_meta layout");
 _Static_assert(sizeof(struct veer_health) == 96, "veer_health layout");

@@ -10,6 +10,7 @@
 
 #include "maps.h"
 #include "clock.h"
+#include "flowcache.h"
 
 /* Defaults when the config leaves a timeout at 0. */
 #define CT_DEF_SYN_S   30
@@ -88,6 +89,22 @@ static __always_inline void flow_of_rnat(struct veer_flow *f, const struct veer_
 	f->family = family;
 }
 
+/* Write reverse entry rk -> rv into r_map. One written over another in
+ * veer_rnat_v1 (a reused client port's reply tuple, towards another VIP)
+ * may be in a CPU's reply cache: a new generation then. */
+static __always_inline void rnat_put(void *r_map, const struct veer_flow *rk,
+				     const struct veer_rnat *rv)
+{
+	if (r_map != (void *)&veer_rnat_v1) {
+		bpf_map_update_elem(r_map, rk, rv, BPF_ANY);
+		return;
+	}
+	if (bpf_map_update_elem(r_map, rk, rv, BPF_NOEXIST)) {
+		bpf_map_update_elem(r_map, rk, rv, BPF_ANY);
+		flowc_invalidate();
+	}
+}
+
 /* Store flow f -> backend in a (conntrack, reverse) pair of maps. */
 static __always_inline void ct_store(void *ct_map, void *r_map, const struct veer_flow *f,
 				     __u32 be_id, const struct veer_backend *be,
@@ -107,7 +124,7 @@ static __always_inline void ct_store(void *ct_map, void *r_map, const struct vee
 
 	bpf_map_update_elem(ct_map, f, &v, BPF_ANY);
 	rnat_make(&rk, &rv, f, be, be_id);
-	bpf_map_update_elem(r_map, &rk, &rv, BPF_ANY);
+	rnat_put(r_map, &rk, &rv);
 }
 
 /* Delete the reverse entry of f towards backend be_id (best effort: a

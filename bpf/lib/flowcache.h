@@ -1,28 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The established-flow cache (struct veer_flow_cache in veer_abi.h): per
+ * The established-flow caches (struct veer_flow_cache in veer_abi.h): per
  * CPU, direct-mapped by the client's address and port. A packet of a busy
- * plain-DNAT flow takes its backend from here instead of conntrack's hash
- * lookup, the largest cost left on that path (~30 ns measured: hashing a
- * 40-byte key, the bucket walk, and calls that each pay the CPU's return
- * mitigation) against an inlined array lookup and a compare.
+ * plain-DNAT flow takes its backend from veer_flowc_v1 instead of
+ * conntrack's hash lookup, and a backend's reply its VIP side from
+ * veer_replyc_v1 instead of veer_rnat_v1's: the largest cost left on
+ * those paths (~30 ns measured: hashing a 40-byte key, the bucket walk,
+ * and calls that each pay the CPU's return mitigation) against an
+ * inlined array lookup and a compare.
  *
  * Conntrack stays the truth. An entry is a copy made right after the flow
- * passed conntrack's checks, and it serves only:
+ * passed conntrack's checks (a reply: was found in veer_rnat_v1), and it
+ * serves only:
  *  - for packets that change no conntrack state: UDP, or TCP without SYN,
  *    FIN or RST (those always go to conntrack);
  *  - while younger than VEER_FLOWC_LIFETIME_NS: conntrack is read again
  *    several times a second per busy flow, which keeps its last_seen (and
  *    its LRU position) current and decides expiry, as before;
- *  - while its gen equals veer_flowgen_v1, read before the conntrack
- *    lookup that filled it: every change that could give the flow another
- *    backend or service bumps it (the datapath: a re-pick, a deleted or
- *    replaced entry; veerd: a flush, which every service removal does, a
- *    service moved to another VIP), and an entry filled across such a
- *    change is stale at birth;
- *  - and, as on the conntrack path, while its backend may keep flows
- *    (state, service, family: checked per packet by the caller, so a
- *    backend that fails loses its flows at the next packet).
+ *  - while its gen equals veer_flowgen_v1, read before the lookup that
+ *    filled it: every change that could give the flow another backend,
+ *    service or VIP bumps it (the datapath: a re-pick, a deleted entry, a
+ *    conntrack or reverse entry written over another; veerd: a flush,
+ *    which every service removal does, a service moved to another VIP),
+ *    and an entry filled across such a change is stale at birth;
+ *  - and, for client packets as on the conntrack path, while its backend
+ *    may keep flows (state, service, family: checked per packet by the
+ *    caller, so a backend that fails loses its flows at the next packet).
+ *    Replies are translated by their entry whatever the backend's state,
+ *    as by veer_rnat_v1.
  * An entry that does not serve is overwritten by the next fill: the cache
  * costs a miss a compare, never a flow.
  */
@@ -69,6 +74,13 @@ static __always_inline struct veer_flow_cache *flowc_slot(const struct pkt *p)
 	return bpf_map_lookup_elem(&veer_flowc_v1, &i);
 }
 
+static __always_inline struct veer_flow_cache *replyc_slot(const struct pkt *p)
+{
+	__u32 i = veer_replyc_index(&p->flow);
+
+	return bpf_map_lookup_elem(&veer_replyc_v1, &i);
+}
+
 /* Both flows 8-byte aligned: a map value, and struct pkt's. */
 static __always_inline int flow_eq(const struct veer_flow *a, const struct veer_flow *b)
 {
@@ -98,6 +110,26 @@ static __always_inline void flowc_fill(struct veer_flow_cache *c, const struct p
 	c->backend_id = be_id;
 	c->svc_id = svc_id;
 	c->gen = gen;
+}
+
+/* A reply's entry: what its reverse entry rn says. */
+static __always_inline void replyc_fill(struct veer_flow_cache *c, const struct pkt *p,
+					const struct veer_rnat *rn, __u64 now, __u32 gen)
+{
+	flowc_fill(c, p, rn->backend_id, 0, now, gen);
+	c->vip = rn->vip;
+	c->vport = rn->vport;
+}
+
+/* The reverse entry a reply's cache entry stands for. */
+static __always_inline void replyc_rnat(const struct veer_flow_cache *c, const struct pkt *p,
+					struct veer_rnat *rn)
+{
+	rn->vip = c->vip;
+	rn->client = p->flow.dst;
+	rn->vport = c->vport;
+	rn->cport = p->flow.dport;
+	rn->backend_id = c->backend_id;
 }
 
 #endif

@@ -221,14 +221,21 @@ struct {
 	__type(value, struct veer_clock);
 } veer_clock_v1 SEC(".maps");
 
-/* Established-flow cache (struct veer_flow_cache, per CPU): the datapath's
- * own, never written by user space. */
+/* Established-flow caches (struct veer_flow_cache, per CPU), for client
+ * packets and for replies: the datapath's own, never written by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, VEER_FLOWC_SLOTS);
 	__type(key, __u32);
 	__type(value, struct veer_flow_cache);
 } veer_flowc_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VEER_FLOWC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct veer_flow_cache);
+} veer_replyc_v1 SEC(".maps");
 
 /* Its generation (one __u32): bumped atomically by the datapath when it
  * moves or deletes a flow, by user space (through mmap) when it flushes. */

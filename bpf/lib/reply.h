@@ -15,7 +15,6 @@
 
 #include "conntrack.h"
 #include "events.h"
-#include "flowcache.h"
 #include "fwd.h"
 #include "nat.h"
 #include "snat.h"
@@ -86,7 +85,7 @@ static __always_inline void reply_to_syn(struct pkt *p, const struct veer_rnat *
 		bpf_map_update_elem(&veer_ct_v1, &cf, &v, BPF_ANY);
 		flowc_invalidate();	/* the old flow may be cached */
 	}
-	bpf_map_update_elem(&veer_rnat_v1, &p->flow, rn, BPF_ANY);
+	rnat_put(&veer_rnat_v1, &p->flow, rn);
 	reply_half_open_drop(p, &cf, q);
 }
 
@@ -177,26 +176,39 @@ static __always_inline int snat_reply(void *ctx, enum vkind k, struct pkt *p,
 static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
 {
 	int tcp = p->flow.proto == IPPROTO_TCP, half_open = 0;
-	struct veer_rnat *found, rn, qrn;
+	struct veer_rnat *found = NULL, rn, qrn;
+	struct veer_config *cfg = cfg_get();
+	struct veer_flow_cache *rc = NULL;
 	struct veer_syn_slot *q = NULL;
-	struct veer_config *cfg;
-	__u64 now = 0;	/* read once, only for a packet that is a reply */
+	__u32 gen = 0;
+	__u64 now = 0;	/* read once, only for a packet that may be a reply */
 
+	/* A reply that changes no state: the reply cache (flowcache.h). */
+	if (cfg && flowc_may_serve(p) && !(cfg->flags & VEER_CFG_F_NO_FLOW_CACHE)) {
+		now = flow_clock_ns();
+		gen = flowc_gen();	/* before veer_rnat_v1 */
+		rc = replyc_slot(p);
+		if (flowc_hit(rc, p, now, gen)) {
+			replyc_rnat(rc, p, &qrn);
+			found = &qrn;
+		}
+	}
 	/* Only a SYN-ACK or a RST can answer a SYN, and for those the
 	 * half-open state wins: an established entry with the same reply
 	 * tuple is a stale flow from a reused client port to another VIP of
 	 * the same backend. Other packets skip those lookups. */
-	found = NULL;
 	if (tcp && (p->tcp_flags & (TCP_SYN | TCP_RST))) {
 		now = flow_clock_ns();
-		cfg = cfg_get();
 		if (cfg)
 			q = synq_reverse(&p->flow, cfg, now, &qrn);
 		found = q ? &qrn : bpf_map_lookup_elem(&veer_rnsyn_v1, &p->flow);
 		half_open = found != NULL;
 	}
-	if (!found)
+	if (!found) {
 		found = bpf_map_lookup_elem(&veer_rnat_v1, &p->flow);
+		if (found && rc)
+			replyc_fill(rc, p, found, now, gen);
+	}
 	if (!found) {
 		found = snat_reply_lookup(&p->flow);
 		if (found)

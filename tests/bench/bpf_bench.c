@@ -19,7 +19,8 @@
  *    flow is served from the flow cache (bpf/lib/flowcache.h), as here;
  *    "established, uncached" is the same flow with the cache off
  *    (conntrack.flow_cache: false): the cost of a packet the cache does
- *    not hold (a quiet flow, a slot another flow took).
+ *    not hold (a quiet flow, a slot another flow took). The same for
+ *    the backend's reply ("established reply", "reply, uncached").
  *  - non-service packets are not changed.
  *  - a new flow cannot stay new in place (its tuple is in conntrack after
  *    one run, and with one service no rewrite can produce another flow of
@@ -36,7 +37,8 @@
  *   bpf_bench [-q] [-c CASE] [-p xdp|tc] [-b BASELINE]
  *                             -q: only 1 backend x 1 service (quick look)
  *                             -p: only that program (profiling)
- *                             -c new|flood|est|estct|reply|nonsvc|udp: only that case
+ *                             -c new|flood|est|estct|reply|replyct|nonsvc|udp:
+ *                                only that case
  *                             BASELINE: "new|est|nonsvc|udp NS" lines, the
  *                             per-packet cost nftables DNAT adds, measured
  *                             by e2e_vs_nftables.sh with real packets
@@ -61,16 +63,17 @@
 #define WARMUP    200
 
 enum bcase {
-	BC_NEW, BC_NEW_FLOOD, BC_EST, BC_EST_UNCACHED, BC_REPLY, BC_NONSVC, BC_NONSVC_PORT,
-	BC_UDP, BC__COUNT
+	BC_NEW, BC_NEW_FLOOD, BC_EST, BC_EST_UNCACHED, BC_REPLY, BC_REPLY_UNCACHED, BC_NONSVC,
+	BC_NONSVC_PORT, BC_UDP, BC__COUNT
 };
 
 static const char *case_name[BC__COUNT] = {
 	"new TCP flow (SYN)", "new flow, SYN flood", "established TCP", "established, uncached",
-	"established reply", "non-service", "non-service, svc port", "established UDP",
+	"established reply", "reply, uncached", "non-service", "non-service, svc port",
+	"established UDP",
 };
 static const char *case_key[BC__COUNT] = {
-	"new", "flood", "est", "estct", "reply", "nonsvc", "nonsvc", "udp",
+	"new", "flood", "est", "estct", "reply", "replyct", "nonsvc", "nonsvc", "udp",
 };
 
 struct fig {
@@ -224,7 +227,7 @@ static struct pspec spec_of(enum bcase c)
 		s.dport = 22;
 	} else if (c == BC_NONSVC_PORT) {
 		s.dst = B_OTHER;
-	} else if (c == BC_REPLY) {	/* from B_BE_SELF (the VIP) to the client */
+	} else if (c == BC_REPLY || c == BC_REPLY_UNCACHED) {	/* from B_BE_SELF (the VIP) */
 		s.src = B_VIP;
 		s.sport = B_VPORT;
 		s.dst = B_CLIENT;
@@ -312,7 +315,7 @@ static struct fig measure(struct bench *b, enum bcase c, int tc)
 		want_ret = pass_ret;
 		reason = VEER_R_PASS_NOT_SERVICE;
 	}
-	if (c == BC_REPLY) {
+	if (c == BC_REPLY || c == BC_REPLY_UNCACHED) {
 		reason = VEER_R_FWD_REPLY;
 		if (bench_put_reply(b, 40000))
 			return f;
@@ -380,10 +383,16 @@ static struct fig measure(struct bench *b, enum bcase c, int tc)
 	return f;
 }
 
+static int uncached(enum bcase c)
+{
+	return c == BC_EST_UNCACHED || c == BC_REPLY_UNCACHED;
+}
+
 static int measure_config(struct bench *b, uint32_t n_be, uint32_t n_svc)
 {
 	static const enum bcase tcp_cases[] = { BC_NEW, BC_NEW_FLOOD, BC_EST, BC_EST_UNCACHED,
-						BC_REPLY, BC_NONSVC, BC_NONSVC_PORT };
+						BC_REPLY, BC_REPLY_UNCACHED, BC_NONSVC,
+						BC_NONSVC_PORT };
 	size_t i;
 	int p;
 
@@ -405,11 +414,11 @@ static int measure_config(struct bench *b, uint32_t n_be, uint32_t n_svc)
 			nrows--;
 			continue;
 		}
-		if (rw->c == BC_EST_UNCACHED && bench_flow_cache(b, 0))
+		if (uncached(rw->c) && bench_flow_cache(b, 0))
 			return -1;
 		for (p = 0; p < 2; p++)
 			rw->f[p] = p == skip_prog ? (struct fig){ -1, -1, 1 } : measure(b, rw->c, p);
-		if (rw->c == BC_EST_UNCACHED && bench_flow_cache(b, 1))
+		if (uncached(rw->c) && bench_flow_cache(b, 1))
 			return -1;
 	}
 	return 0;

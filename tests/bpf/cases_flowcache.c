@@ -6,6 +6,8 @@
  * generation): served from the cache, the packet goes to the cached
  * backend and conntrack stays empty; through conntrack, the flow is picked
  * up again as a new mid-stream flow (the table says A) and gets an entry.
+ * Replies the same way with their reverse entry: from the cache, a reply
+ * is still translated; through veer_rnat_v1 it is no reply any more.
  * The runner is pinned to one CPU, so a step sees the previous step's
  * per-CPU entries.
  */
@@ -29,12 +31,14 @@ static struct veer_flow_cache *read_slots(struct fx *f, const struct veer_flow *
 	return fx_percpu_read(f, f->flowc, veer_flowc_index(k), sizeof(struct veer_flow_cache));
 }
 
-/* Does an entry of this generation cache flow k (to backend *be) on any
- * CPU? (Older ones are left from earlier cases.) */
-static bool cached(struct fx *f, const struct pspec *s, uint32_t *be)
+/* Does an entry of this generation in cache fd (f->flowc, f->replyc) hold
+ * packet s's flow (to backend *be) on any CPU? (Older ones are left from
+ * earlier cases.) */
+static bool cached_in(struct fx *f, int fd, const struct pspec *s, uint32_t *be)
 {
 	struct veer_flow k = fx_flow(s);
-	struct veer_flow_cache *all = read_slots(f, &k);
+	uint32_t slot = fd == f->flowc ? veer_flowc_index(&k) : veer_replyc_index(&k);
+	struct veer_flow_cache *all = fx_percpu_read(f, fd, slot, sizeof(*all));
 	uint32_t gen = flow_gen(f);
 	bool found = false;
 	int i;
@@ -46,6 +50,11 @@ static bool cached(struct fx *f, const struct pspec *s, uint32_t *be)
 	}
 	free(all);
 	return found;
+}
+
+static bool cached(struct fx *f, const struct pspec *s, uint32_t *be)
+{
+	return cached_in(f, f->flowc, s, be);
 }
 
 /* Age flow k's entries by ns on every CPU. */
@@ -229,6 +238,92 @@ static void case_service_moved(struct fx *f)
 	fx_step(f, &in, EXP(FX_PASS, NULL, VEER_R_PASS_NOT_SERVICE));
 }
 
+/* An established flow to A whose backend's reply was seen once. */
+static void cached_reply(struct fx *f, int v6, uint8_t proto, const struct pspec *reply)
+{
+	struct pspec in = to_vip(v6, proto, proto == IPPROTO_TCP ? F_ACK : 0);
+	struct pspec out = dnat_of(&in, BEA_ADDR(v6)), back = rnat_of(reply);
+	uint32_t be = 0;
+
+	setup_svc(f, v6, proto);
+	fx_step(f, &in, FWD_OUT(&out));		/* picked up: conntrack + reverse entry */
+	fx_step(f, reply, FWD_OUT(&back));
+	FX_CHECK(f, cached_in(f, f->replyc, reply, &be) && be == BEA,
+		 "the reply did not fill the reply cache");
+}
+
+/* A reply served from the cache while its reverse entry is gone; a flush
+ * (generation) ends that. */
+static void check_reply_hit(struct fx *f, int v6, uint8_t proto)
+{
+	struct pspec reply = from_be(v6, proto, BEA_ADDR(v6), proto == IPPROTO_TCP ? F_ACK : 0);
+	struct pspec back = rnat_of(&reply);
+	struct veer_flow rk = fx_flow(&reply);
+
+	cached_reply(f, v6, proto, &reply);
+	FX_CHECK(f, !bpf_map_delete_elem(f->rnat, &rk), "remove the reverse entry");
+	fx_step(f, &reply, FWD_OUT(&back));
+	FX_CHECK(f, fx_be_stats(f, BEA).reply_packets == 2, "a cached reply is counted");
+	FX_CHECK(f, !dp_gen_bump(f->flowgen), "bump the generation");
+	fx_step(f, &reply, EXP(FX_PASS, NULL, VEER_R_PASS_NOT_SERVICE));
+}
+
+static void case_reply_hit_tcp6(struct fx *f)
+{
+	check_reply_hit(f, 1, IPPROTO_TCP);
+}
+
+static void case_reply_hit_udp4(struct fx *f)
+{
+	check_reply_hit(f, 0, IPPROTO_UDP);
+}
+
+/* The backend's FIN closes the flow in conntrack: never from the cache. */
+static void case_reply_fin(struct fx *f)
+{
+	struct pspec reply = from_be(0, IPPROTO_TCP, BE4A, F_ACK);
+	struct pspec fin = from_be(0, IPPROTO_TCP, BE4A, F_ACK | F_FIN), back = rnat_of(&fin);
+	struct pspec in = to_vip(0, IPPROTO_TCP, F_ACK);
+	struct veer_flow k = fx_flow(&in);
+	struct veer_ct c;
+
+	cached_reply(f, 0, IPPROTO_TCP, &reply);
+	fx_step(f, &fin, FWD_OUT(&back));
+	FX_CHECK(f, fx_ct_get(f, f->ct, &k, &c) && c.state == VEER_CT_CLOSING,
+		 "the backend's FIN did not reach conntrack");
+}
+
+/* The client's port is reused towards another VIP served by the same
+ * backend address (a second service): the new flow's SYN-ACK writes the
+ * reverse entry over the cached one and must invalidate it, or the
+ * backend's next reply leaves with the old VIP. */
+static void case_reply_tuple_reused(struct fx *f)
+{
+	struct pspec reply = from_be(0, IPPROTO_TCP, BE4A, F_ACK);
+	struct pspec syn = to_vip(0, IPPROTO_TCP, F_SYN), sa = from_be(0, IPPROTO_TCP, BE4A,
+									 F_SYN | F_ACK);
+	struct pspec o_syn, o_sa = sa, back1 = rnat_of(&reply), back2 = reply;
+	uint32_t gen;
+
+	cached_reply(f, 0, IPPROTO_TCP, &reply);
+	fx_svc(f, "10.200.100.2", VPORT, IPPROTO_TCP, 2, VEER_SVC_F_PLAIN, TABLE_M);
+	fx_backend(f, 3, BE4A, BPORT, 2, VEER_BE_ACTIVE);
+	fx_table_fill(f, 2, TABLE_M, 3);
+	fx_step(f, &reply, FWD_OUT(&back1));	/* cached again (fx_svc bumped) */
+	FX_CHECK(f, cached_in(f, f->replyc, &reply, NULL), "reply not cached");
+	syn.dst = "10.200.100.2";
+	o_syn = dnat_of(&syn, BE4A);
+	gen = flow_gen(f);
+	fx_step(f, &syn, FWD_OUT(&o_syn));
+	o_sa.src = "10.200.100.2";
+	o_sa.sport = VPORT;
+	fx_step(f, &sa, FWD_OUT(&o_sa));
+	FX_CHECK(f, flow_gen(f) == gen + 1, "reverse entry written over: no new generation");
+	back2.src = "10.200.100.2";
+	back2.sport = VPORT;
+	fx_step(f, &reply, FWD_OUT(&back2));
+}
+
 const struct fx_case cases_flowcache[] = {
 	{ "TCP/IPv4 established flow served from the flow cache until a flush", case_hit_tcp4 },
 	{ "UDP/IPv6 flow served from the flow cache until a flush", case_hit_udp6 },
@@ -240,5 +335,10 @@ const struct fx_case cases_flowcache[] = {
 	{ "full-NAT flows are not cached", case_full_nat_not_cached },
 	{ "flow cache off: nothing cached", case_off },
 	{ "cached flow to a VIP its service no longer has: not forwarded", case_service_moved },
+	{ "TCP/IPv6 reply served from the reply cache until a flush", case_reply_hit_tcp6 },
+	{ "UDP/IPv4 reply served from the reply cache until a flush", case_reply_hit_udp4 },
+	{ "backend's FIN goes to conntrack, not the reply cache", case_reply_fin },
+	{ "reply tuple reused towards another VIP: the cached reply is invalidated",
+	  case_reply_tuple_reused },
 	{ NULL, NULL },
 };

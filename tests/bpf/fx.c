@@ -561,6 +561,7 @@ int fx_open(struct fx *f)
 	f->fibr = bpf_map__fd(skel->maps.veer_fibr_v1);
 	f->clock = bpf_map__fd(skel->maps.veer_clock_v1);
 	f->flowc = bpf_map__fd(skel->maps.veer_flowc_v1);
+	f->replyc = bpf_map__fd(skel->maps.veer_replyc_v1);
 	f->flowgen = bpf_map__fd(skel->maps.veer_flowgen_v1);
 	f->ring = ring_buffer__new(bpf_map__fd(skel->maps.veer_events_v1), on_event, f, NULL);
 	if (!f->ring) {

@@ -40,7 +40,7 @@ struct fx {
 	int fibgen, fibc, fibr;		/* forwarding cache: generation, slots, reply slots */
 	int snat;			/* veer_snat_v1 */
 	int clock;			/* veer_clock_v1: the loader calibrated it */
-	int flowc, flowgen;		/* established-flow cache, its generation */
+	int flowc, replyc, flowgen;	/* established-flow caches, their generation */
 	int ncpu;
 	void *ring;			/* struct ring_buffer * */
 	struct veer_event ev[FX_MAX_EVENTS];

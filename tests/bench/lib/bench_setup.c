@@ -500,7 +500,9 @@ int bench_put_reply(struct bench *b, uint16_t cport)
 	bench_addr(B_CLIENT, &k.dst);
 	v.vip = k.src;
 	v.client = k.dst;
-	return bpf_map_update_elem(b->rnat, &k, &v, BPF_ANY);
+	if (bpf_map_update_elem(b->rnat, &k, &v, BPF_ANY))
+		return -1;
+	return dp_gen_bump(b->flowgen);	/* as every writer of conntrack must */
 }
 
 int bench_put_flow(struct bench *b, const struct veer_flow *f, uint8_t state)
