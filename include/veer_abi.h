@@ -514,8 +514,9 @@ static inline __u32 veer_synq_index(const struct veer_addr *client, __be16 cport
  * datapath bumps whenever it moves, replaces or deletes a flow and user
  * space bumps when it flushes. Never written by user space.
  */
-#define VEER_FLOWC_BITS 12
-#define VEER_FLOWC_SLOTS (1u << VEER_FLOWC_BITS)	/* 320 KiB per CPU and cache */
+#define VEER_FLOWC_BITS 11
+/* 160 KiB per CPU and cache: 40 MiB for both on a 128-CPU node */
+#define VEER_FLOWC_SLOTS (1u << VEER_FLOWC_BITS)
 #define VEER_FLOWC_LIFETIME_NS 250000000ull
 
 struct veer_flow_cache {
