@@ -486,6 +486,56 @@ static inline void veer_syn_slot_flow(const struct veer_syn_slot *q, struct veer
 	};
 }
 
+/*
+ * The flow hash Maglev picks by: Jenkins' lookup3 mixing of the ten words
+ * of the client-side tuple (both addresses, ports, protocol and family)
+ * and a seed, so every node with the same seed and table picks the same
+ * backend. A re-steer or a slot whose backend can't take the flow tries
+ * seed + n * VEER_MAGLEV_PERTURB (bpf/lib/maglev.h).
+ */
+#define VEER_MAGLEV_PERTURB 0x9e3779b9u
+
+static inline __u32 veer_rol32(__u32 w, unsigned int s)
+{
+	return (w << s) | (w >> (32 - s));
+}
+
+#define VEER_LK3_MIX(a, b, c) do {					\
+	a -= c; a ^= veer_rol32(c, 4);  c += b;				\
+	b -= a; b ^= veer_rol32(a, 6);  a += c;				\
+	c -= b; c ^= veer_rol32(b, 8);  b += a;				\
+	a -= c; a ^= veer_rol32(c, 16); c += b;				\
+	b -= a; b ^= veer_rol32(a, 19); a += c;				\
+	c -= b; c ^= veer_rol32(b, 4);  b += a;				\
+} while (0)
+
+#define VEER_LK3_FINAL(a, b, c) do {					\
+	c ^= b; c -= veer_rol32(b, 14);					\
+	a ^= c; a -= veer_rol32(c, 11);					\
+	b ^= a; b -= veer_rol32(a, 25);					\
+	c ^= b; c -= veer_rol32(b, 16);					\
+	a ^= c; a -= veer_rol32(c, 4);					\
+	b ^= a; b -= veer_rol32(a, 14);					\
+	c ^= b; c -= veer_rol32(b, 24);					\
+} while (0)
+
+static inline __u32 veer_flow_hash(const struct veer_flow *f, __u32 seed)
+{
+	__u32 a, b, c;
+
+	a = b = c = 0xdeadbeef + (10 << 2) + seed;
+	a += f->src.v6[0]; b += f->src.v6[1]; c += f->src.v6[2];
+	VEER_LK3_MIX(a, b, c);
+	a += f->src.v6[3]; b += f->dst.v6[0]; c += f->dst.v6[1];
+	VEER_LK3_MIX(a, b, c);
+	a += f->dst.v6[2]; b += f->dst.v6[3];
+	c += ((__u32)f->sport << 16) | f->dport;
+	VEER_LK3_MIX(a, b, c);
+	a += ((__u32)f->family << 8) | f->proto;
+	VEER_LK3_FINAL(a, b, c);
+	return c;
+}
+
 /* A multiplicative hash of a client's address and port, whose top bits
  * index the half-open slots and the established-flow cache. */
 static inline __u32 veer_client_hash(const struct veer_addr *client, __be16 cport)

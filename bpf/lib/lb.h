@@ -53,6 +53,8 @@ struct lb_state {
 	__be16 nat_port;	/* full NAT: the flow's source port */
 	struct veer_syn_slot *q;	/* a free half-open slot for a new SYN */
 	__u64 q_seen;		/* its stamp when seen free */
+	__u32 mg0;		/* a plain SYN's Maglev slot, read ahead */
+	__u8 has_mg0;
 };
 
 static __always_inline int be_full_nat(const struct veer_backend *be)
@@ -116,7 +118,7 @@ static __always_inline int lb_repick(struct pkt *p, struct lb_state *s, __u32 ol
 {
 	struct veer_svc_stats *ss;
 
-	s->be_id = maglev_pick(s->svc, &p->flow, s->cfg->hash_seed, 0, old_id, &s->be);
+	s->be_id = maglev_pick(s->svc, &p->flow, s->cfg->hash_seed, 0, old_id, &s->be, NULL);
 	if (s->be_id == VEER_BACKEND_NONE)
 		return -1;
 	flowc_invalidate();	/* another CPU may have its old backend cached */
@@ -162,7 +164,7 @@ static __always_inline int lb_new(void *ctx, enum vkind k, struct pkt *p,
 	if (s->svc->flags & VEER_SVC_F_EMPTY)
 		return lb_no_backend(p, s);
 	s->be_id = maglev_pick(s->svc, &p->flow, s->cfg->hash_seed, 0,
-			       VEER_BACKEND_NONE, &s->be);
+			       VEER_BACKEND_NONE, &s->be, s->has_mg0 ? &s->mg0 : NULL);
 	if (s->be_id == VEER_BACKEND_NONE)
 		return lb_no_backend(p, s);
 	if (be_full_nat(s->be)) {
@@ -295,7 +297,7 @@ static __always_inline int lb_half_open(struct pkt *p, struct lb_state *s,
 
 			/* Re-steer: the client's own retransmission is the retry. */
 			nid = maglev_pick(s->svc, &p->flow, s->cfg->hash_seed,
-					  v.syn_count, old_id, &nbe);
+					  v.syn_count, old_id, &nbe, NULL);
 			if (nid != VEER_BACKEND_NONE) {
 				s->be_id = nid;
 				s->be = nbe;
@@ -405,6 +407,9 @@ static __always_inline int lb_choose(void *ctx, enum vkind k, struct pkt *p,
 		struct veer_syn_slot *q;
 		struct veer_ct hs;
 
+		/* Its Maglev slot's read overlaps the half-open slot's. */
+		if (syn && (s->svc->flags & VEER_SVC_F_PLAIN))
+			s->has_mg0 = !maglev_first(s->svc, &p->flow, s->cfg->hash_seed, &s->mg0);
 		if (lb_find_half_open(p, s, syn, &hs, &q))
 			return lb_half_open(p, s, &hs, q);
 	}

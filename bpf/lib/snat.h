@@ -93,7 +93,7 @@ static __always_inline __be16 snat_claim(const struct veer_flow *f,
 	snat_range(cfg, &lo, &n);
 	snat_value(&v, f, be_id);
 	snat_key(&k, f, be, 0);
-	idx = flow_hash(f, cfg->hash_seed ^ SNAT_SALT) % n;
+	idx = veer_flow_hash(f, cfg->hash_seed ^ SNAT_SALT) % n;
 	for (i = 0; i < SNAT_TRIES; i++) {
 		if (i >= n)
 			break;

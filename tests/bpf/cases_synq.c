@@ -175,6 +175,30 @@ static void case_not_plain(struct fx *f)
 	FX_CHECK(f, in_lru_pair(f, &syn, BE4A), "not in the LRU pair");
 }
 
+/* A plain SYN reads its Maglev slot ahead (maglev_first); when that
+ * slot's backend can't take new flows (B draining) the pick moves on to
+ * the next perturbation's slot (A), computed here with the shared hash. */
+static void case_first_slot_draining(struct fx *f)
+{
+	struct pspec syn = to_vip(0, IPPROTO_TCP, F_SYN);
+	struct pspec to_a = dnat_of(&syn, BE4A), to_b = dnat_of(&syn, BE4B);
+	struct veer_flow k = fx_flow(&syn);
+	uint32_t slots[TABLE_M], i0, i1, j;
+
+	setup_plain(f, 0);
+	i0 = veer_flow_hash(&k, SEED) % TABLE_M;
+	i1 = veer_flow_hash(&k, SEED + VEER_MAGLEV_PERTURB) % TABLE_M;
+	if (!FX_CHECK(f, i0 != i1, "both perturbations land on slot %u: pick another port", i0))
+		return;
+	for (j = 0; j < TABLE_M; j++)
+		slots[j] = j == i1 ? BEA : BEB;
+	fx_table(f, SVC, TABLE_M, slots);
+	fx_step(f, &syn, FWD_OUT(&to_b));	/* slot i0: B */
+	memset(f->synq_mem, 0, (size_t)VEER_SYNQ_SLOTS * sizeof(struct veer_syn_slot));
+	fx_backend_state(f, BEB, VEER_BE_DRAINING);
+	fx_step(f, &syn, FWD_OUT(&to_a));	/* B takes no new flow: slot i1, A */
+}
+
 const struct fx_case cases_synq[] = {
 	{ "half-open slot: TCP/IPv4 SYN in its slot, SYN-ACK promotes and frees it",
 	  case_handshake4 },
@@ -190,5 +214,7 @@ const struct fx_case cases_synq[] = {
 	{ "half-open slot: SYN-ACK from a removed backend not translated",
 	  case_removed_backend },
 	{ "half-open slot: a service that is not plain DNAT uses the LRU pair", case_not_plain },
+	{ "plain SYN: Maglev slot read ahead names a draining backend, next slot taken",
+	  case_first_slot_draining },
 	{ NULL, NULL },
 };
