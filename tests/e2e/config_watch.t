@@ -4,8 +4,8 @@
 # directory (here veerd's own log) do not trigger reloads, and a rejected
 # file is reported once.
 . "$(dirname "$0")/lib.sh"
-need nginx curl nsenter
-plan 5
+need nginx curl nsenter bpftool jq
+plan 7
 
 topo_up 1
 start_nginx b1 b1 8080
@@ -36,6 +36,16 @@ check "veerd does not reload on its own log writes" \
 for _ in $(seq 40); do grep -q 'service added.*web2' "$CM/veerd.log" && break; sleep 0.05; done
 check "a ..data symlink swap is picked up" grep -q 'service added.*web2' "$CM/veerd.log"
 check "the new service serves" \
+	bash -c "ip netns exec ${P}client curl -s --max-time 2 http://10.200.100.11/ | grep -q b1"
+
+# conntrack.flow_cache reaches the datapath: VEER_CFG_F_NO_FLOW_CACHE (2)
+# in the last word of veer_cfg_v1.
+cfg_flags() { bpftool -j map lookup pinned "$STATE/veer_cfg_v1" key 0 0 0 0 | jq -r '.value[28]'; }
+{ node_yaml "n-c, n-b" | sed 's/^services:$/  conntrack: {flow_cache: false}\nservices:/'
+  svc web 10.200.100.10; svc web2 10.200.100.11; } | publish v2b
+for _ in $(seq 40); do [ $(( $(cfg_flags) & 2 )) = 2 ] && break; sleep 0.05; done
+check "conntrack.flow_cache: false sets the datapath's flag" [ $(( $(cfg_flags) & 2 )) = 2 ]
+check "services keep serving with the flow cache off" \
 	bash -c "ip netns exec ${P}client curl -s --max-time 2 http://10.200.100.11/ | grep -q b1"
 
 printf 'node: {interfaces: [n-c]}\nservices: [{name: web}]\n' | publish v3
