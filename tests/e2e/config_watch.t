@@ -35,6 +35,9 @@ check "veerd does not reload on its own log writes" \
 { node_yaml "n-c, n-b"; svc web 10.200.100.10; svc web2 10.200.100.11; } | publish v2
 for _ in $(seq 40); do grep -q 'service added.*web2' "$CM/veerd.log" && break; sleep 0.05; done
 check "a ..data symlink swap is picked up" grep -q 'service added.*web2' "$CM/veerd.log"
+# "service added" is logged before the service is written: wait for the
+# apply to finish, or the first SYN may beat it.
+for _ in $(seq 40); do grep -q 'config applied.*services=2' "$CM/veerd.log" && break; sleep 0.05; done
 check "the new service serves" \
 	bash -c "ip netns exec ${P}client curl -s --max-time 2 http://10.200.100.11/ | grep -q b1"
 
