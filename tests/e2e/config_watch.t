@@ -5,7 +5,7 @@
 # file is reported once.
 . "$(dirname "$0")/lib.sh"
 need nginx curl nsenter bpftool jq
-plan 7
+plan 8
 
 topo_up 1
 start_nginx b1 b1 8080
@@ -42,12 +42,17 @@ check "the new service serves" \
 	bash -c "ip netns exec ${P}client curl -s --max-time 2 http://10.200.100.11/ | grep -q b1"
 
 # conntrack.flow_cache reaches the datapath: VEER_CFG_F_NO_FLOW_CACHE (2)
-# in the last word of veer_cfg_v1.
+# in the last word of veer_cfg_v1, and the caches' generation moves.
 cfg_flags() { bpftool -j map lookup pinned "$STATE/veer_cfg_v1" key 0 0 0 0 | jq -r '.value[28]'; }
+G0=$(pinned_u32 veer_flowgen_v1)
 { node_yaml "n-c, n-b" | sed 's/^services:$/  conntrack: {flow_cache: false}\nservices:/'
   svc web 10.200.100.10; svc web2 10.200.100.11; } | publish v2b
 for _ in $(seq 40); do [ $(( $(cfg_flags) & 2 )) = 2 ] && break; sleep 0.05; done
 check "conntrack.flow_cache: false sets the datapath's flag" [ $(( $(cfg_flags) & 2 )) = 2 ]
+# veerd bumps right after it writes the flag: give it those microseconds.
+for _ in $(seq 20); do [ "$(pinned_u32 veer_flowgen_v1)" -gt "$G0" ] && break; sleep 0.05; done
+check "turning the flow cache off ends cached flows (generation bumped)" \
+	[ "$(pinned_u32 veer_flowgen_v1)" -gt "$G0" ]
 check "services keep serving with the flow cache off" \
 	bash -c "ip netns exec ${P}client curl -s --max-time 2 http://10.200.100.11/ | grep -q b1"
 
