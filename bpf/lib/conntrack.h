@@ -91,18 +91,15 @@ static __always_inline void flow_of_rnat(struct veer_flow *f, const struct veer_
 
 /* Write reverse entry rk -> rv into r_map. One written over another in
  * veer_rnat_v1 (a reused client port's reply tuple, towards another VIP)
- * may be in a CPU's reply cache: a new generation then. */
+ * may be in a CPU's reply cache (flowc_map_put); the half-open pair's
+ * never is. */
 static __always_inline void rnat_put(void *r_map, const struct veer_flow *rk,
 				     const struct veer_rnat *rv)
 {
-	if (r_map != (void *)&veer_rnat_v1) {
+	if (r_map == (void *)&veer_rnat_v1)
+		flowc_map_put(r_map, rk, rv);
+	else
 		bpf_map_update_elem(r_map, rk, rv, BPF_ANY);
-		return;
-	}
-	if (bpf_map_update_elem(r_map, rk, rv, BPF_NOEXIST)) {
-		bpf_map_update_elem(r_map, rk, rv, BPF_ANY);
-		flowc_invalidate();
-	}
 }
 
 /* Store flow f -> backend in a (conntrack, reverse) pair of maps. */

@@ -60,9 +60,23 @@ static __always_inline void flowc_invalidate(void)
 		__sync_fetch_and_add(g, 1);
 }
 
-/* May this packet be served from the cache (it changes no state)? */
-static __always_inline int flowc_may_serve(const struct pkt *p)
+/* Write key -> val into map; written over an entry, it changed a flow a
+ * CPU may have cached: a new generation then. The insert tells, so a new
+ * entry costs nothing more. */
+static __always_inline void flowc_map_put(void *map, const void *key, const void *val)
 {
+	if (bpf_map_update_elem(map, key, val, BPF_NOEXIST)) {
+		bpf_map_update_elem(map, key, val, BPF_ANY);
+		flowc_invalidate();
+	}
+}
+
+/* May this packet be served from the caches: they are on (cfg) and it
+ * changes no state? */
+static __always_inline int flowc_may_serve(const struct pkt *p, const struct veer_config *cfg)
+{
+	if (cfg->flags & VEER_CFG_F_NO_FLOW_CACHE)
+		return 0;
 	return p->flow.proto == IPPROTO_UDP ||
 	       !(p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST));
 }

@@ -474,7 +474,7 @@ static __always_inline int svc_packet(void *ctx, enum vkind k, struct pkt *p)
 	if (!s.cfg)
 		return V_NOT_SVC;
 	s.now = flow_clock_ns();
-	if (flowc_may_serve(p) && !(s.cfg->flags & VEER_CFG_F_NO_FLOW_CACHE)) {
+	if (flowc_may_serve(p, s.cfg)) {
 		gen = flowc_gen();	/* before conntrack: see flowcache.h */
 		fc = flowc_slot(p);
 		cached = lb_cached(p, &s, fc, gen);
@@ -485,12 +485,12 @@ static __always_inline int svc_packet(void *ctx, enum vkind k, struct pkt *p)
 		if (!syn)
 			ct = bpf_map_lookup_elem(&veer_ct_v1, &p->flow);
 		fast = lb_fast(p, &s, ct);
-	}
-	if (!cached && !fast) {
-		s.svc = svc_lookup(p);
-		if (!s.svc)
-			return V_NOT_SVC;
-		s.svc_id = s.svc->id;
+		if (!fast) {
+			s.svc = svc_lookup(p);
+			if (!s.svc)
+				return V_NOT_SVC;
+			s.svc_id = s.svc->id;
+		}
 	}
 	/* Before any state changes: tc will see this packet again. */
 	if (k == VK_XDP && l4_csum_looks_partial(ctx, k, p)) {

@@ -124,10 +124,7 @@ static __always_inline void snat_reply_to_syn(struct pkt *p, const struct veer_r
 	v.state = VEER_CT_ESTABLISHED;
 	v.syn_count = 0;
 	v.last_seen_ns = now;
-	if (bpf_map_update_elem(&veer_ct_v1, cf, &v, BPF_NOEXIST)) {
-		bpf_map_update_elem(&veer_ct_v1, cf, &v, BPF_ANY);
-		flowc_invalidate();	/* replaced a flow that may be cached */
-	}
+	flowc_map_put(&veer_ct_v1, cf, &v);
 	bpf_map_delete_elem(&veer_ctsyn_v1, cf);
 }
 
@@ -184,7 +181,7 @@ static __always_inline int reply_packet(void *ctx, enum vkind k, struct pkt *p)
 	__u64 now = 0;	/* read once, only for a packet that may be a reply */
 
 	/* A reply that changes no state: the reply cache (flowcache.h). */
-	if (cfg && flowc_may_serve(p) && !(cfg->flags & VEER_CFG_F_NO_FLOW_CACHE)) {
+	if (cfg && flowc_may_serve(p, cfg)) {
 		now = flow_clock_ns();
 		gen = flowc_gen();	/* before veer_rnat_v1 */
 		rc = replyc_slot(p);
