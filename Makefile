@@ -25,8 +25,13 @@ TBPF_SRCS  := $(wildcard tests/bpf/*.c)
 TBPF_OBJS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%.o,$(TBPF_SRCS))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+BENCH_LIB  := $(filter-out %.bpf.c,$(wildcard tests/bench/lib/*.c))
+BENCH_SKELS := $(patsubst tests/bench/lib/%.bpf.c,$(BUILD)/bench/%.skel.h,$(wildcard tests/bench/lib/*.bpf.c))
 
 .PHONY: all deps test unit bpf-test e2e bench demo clean man install
+# The object and skeleton are pattern-rule intermediates: kept, or every
+# make would delete them and rebuild everything that includes the skeleton.
+.SECONDARY: $(BPF_OBJS) $(SKELS) $(BENCH_SKELS:.skel.h=.bpf.o) $(BENCH_SKELS)
 all: $(BUILD)/veerd $(BUILD)/veerctl $(UNIT_BINS) $(if $(TBPF_SRCS),$(BUILD)/tests/bpf_fixtures) $(BENCH_BINS) man
 
 deps:
@@ -34,6 +39,10 @@ deps:
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%.bpf.o: tests/bench/lib/%.bpf.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -Itests/bench/lib -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(notdir $*)_bpf > $@.tmp && mv $@.tmp $@
@@ -66,9 +75,9 @@ $(BUILD)/tests/bpf/%.o: tests/bpf/%.c $(SKELS)
 $(BUILD)/tests/bpf_fixtures: $(TBPF_OBJS) $(BUILD)/libveer.a
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/bench/%: tests/bench/%.c $(wildcard tests/bench/lib/*.c) $(filter $(BUILD)/tests/bpf/pkt%.o,$(TBPF_OBJS)) $(BUILD)/libveer.a $(SKELS)
+$(BUILD)/bench/%: tests/bench/%.c $(BENCH_LIB) $(filter $(BUILD)/tests/bpf/pkt%.o,$(TBPF_OBJS)) $(BUILD)/libveer.a $(SKELS) $(BENCH_SKELS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/bpf -Itests/bench $< $(wildcard tests/bench/lib/*.c) $(filter-out $(BUILD)/tests/bpf/fixtures_main.o,$(filter $(BUILD)/tests/bpf/pkt%.o,$(TBPF_OBJS))) $(BUILD)/libveer.a -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/bpf -Itests/bench -Itests/bench/lib -I$(BUILD)/bench $< $(BENCH_LIB) $(filter-out $(BUILD)/tests/bpf/fixtures_main.o,$(filter $(BUILD)/tests/bpf/pkt%.o,$(TBPF_OBJS))) $(BUILD)/libveer.a -o $@ $(LDLIBS)
 
 $(BUILD):
 	@mkdir -p $(BUILD)

@@ -31,6 +31,7 @@
 struct bench {
 	int xdp, tc;			/* program fds */
 	int xdp_empty, tc_empty;	/* the floor: return PASS / OK */
+	int replay_xdp, replay_tc;	/* the replay driver (lib/replay.bpf.c) */
 	int cfg, svc, be, maglev, ct, rnat, ctsyn, svcst, drops, ifc, tx, ports, meta, vips, synq;
 	struct veer_syn_slot *synq_mem;	/* veer_synq_v1, mmap */
 	int flowgen;			/* veer_flowgen_v1 */
@@ -69,6 +70,15 @@ int bench_flow_cache(struct bench *b, int on);
 void bench_synq_fill(struct bench *b, int taken);
 /* The backend a half-open flow went to: its slot, else veer_ctsyn_v1. */
 int bench_half_open_backend(struct bench *b, const struct veer_flow *k, uint32_t *be_id);
+
+/* The replay driver (lib/replay.bpf.c): a batch of distinct frames in
+ * one test_run call, each handed to prog_fd by a tail call. Load it after
+ * bench_netns; point it at a program (tc: a tc one); give it up to REPLAY_FRAMES frames
+ * of REPLAY_LEN bytes, run from the first on the next call. */
+int bench_replay_load(struct bench *b);
+void bench_replay_unload(void);
+int bench_replay_target(int tc, int prog_fd);
+int bench_replay_frames(uint8_t (*pkts)[128], const size_t *lens, uint32_t n);
 
 /* Counters summed over CPUs. */
 void bench_reasons(struct bench *b, uint64_t *out /* [VEER_R__COUNT] */);

@@ -56,6 +56,7 @@
 #include <bpf/libbpf.h>
 #include "bench.h"
 #include "pkt.h"
+#include "replay.h"
 
 #define REPEAT    250		/* iterations per call: TTL 255 lasts that long */
 #define CALLS     2000		/* calls per repeat-mode figure */
@@ -65,17 +66,17 @@
 #define SETTLE_SPIN_NS 500000000ull	/* ... then this busy */
 
 enum bcase {
-	BC_NEW, BC_NEW_FLOOD, BC_EST, BC_EST_UNCACHED, BC_REPLY, BC_REPLY_UNCACHED, BC_NONSVC,
+	BC_NEW, BC_NEW_SINGLE, BC_NEW_FLOOD, BC_EST, BC_EST_UNCACHED, BC_REPLY, BC_REPLY_UNCACHED, BC_NONSVC,
 	BC_NONSVC_PORT, BC_UDP, BC__COUNT
 };
 
 static const char *case_name[BC__COUNT] = {
-	"new TCP flow (SYN)", "new flow, SYN flood", "established TCP", "established, uncached",
+	"new TCP flow (SYN)", "new flow, 1 per call", "new flow, SYN flood", "established TCP", "established, uncached",
 	"established reply", "reply, uncached", "non-service", "non-service, svc port",
 	"established UDP",
 };
 static const char *case_key[BC__COUNT] = {
-	"new", "flood", "est", "estct", "reply", "replyct", "nonsvc", "nonsvc", "udp",
+	"new", "new1", "flood", "est", "estct", "reply", "replyct", "nonsvc", "nonsvc", "udp",
 };
 
 struct fig {
@@ -215,6 +216,44 @@ static double time_each(struct bench *b, int fd, int tc, uint8_t (*pkts)[128],
 	return (double)sum / n;
 }
 
+/* The same in batches: REPLAY_FRAMES packets per call, handed to program
+ * `target` one after another by the replay driver; each batch's SYNs
+ * answered after it. */
+static double time_batches(struct bench *b, int target, int tc, uint8_t (*pkts)[128],
+			   const size_t *lens, uint32_t n, uint32_t want_ret, int answer, int *bad)
+{
+	int fd = tc ? b->replay_tc : b->replay_xdp, prog = tc ? b->tc : b->xdp;
+	uint64_t sum = 0;
+	uint32_t d, r, i, j, k;
+
+	if (bench_replay_target(tc, target)) {
+		fprintf(stderr, "replay target: %s\n", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < n; i += k) {
+		k = n - i < REPLAY_FRAMES ? n - i : REPLAY_FRAMES;
+		if (bench_replay_frames(pkts + i, lens + i, k) ||
+		    run_once(b, fd, tc, pkts[i], lens[i], k, &d, &r))
+			return -1;
+		if (r != want_ret)
+			*bad = 1;
+		sum += (uint64_t)d * k;	/* d: the call's mean per iteration */
+		for (j = i; answer && j < i + k; j++)
+			if (answer_syn(b, prog, tc, j))
+				*bad = 1;
+	}
+	return (double)sum / n;
+}
+
+/* New flows of case c through program fd: batched, or one per call. */
+static double time_new(struct bench *b, enum bcase c, int fd, int tc, uint8_t (*pkts)[128],
+		       const size_t *lens, uint32_t n, uint32_t want_ret, int answer, int *bad)
+{
+	if (c == BC_NEW_SINGLE)
+		return time_each(b, fd, tc, pkts, lens, n, want_ret, answer, bad);
+	return time_batches(b, fd, tc, pkts, lens, n, want_ret, answer, bad);
+}
+
 static struct pspec spec_of(enum bcase c)
 {
 	struct pspec s = {
@@ -304,7 +343,8 @@ static struct fig measure(struct bench *b, enum bcase c, int tc)
 	uint32_t want_ret, fwd_ret = tc ? 7 /* TC_ACT_REDIRECT */ : XDP_REDIRECT;
 	uint32_t pass_ret = tc ? 0 : XDP_PASS;
 	int fd = tc ? b->tc : b->xdp, efd = tc ? b->tc_empty : b->xdp_empty, bad = 0;
-	int reason = VEER_R_FWD, is_new = c == BC_NEW || c == BC_NEW_FLOOD, answer = c == BC_NEW;
+	int reason = VEER_R_FWD, answer = c == BC_NEW || c == BC_NEW_SINGLE;
+	int is_new = answer || c == BC_NEW_FLOOD;
 	struct veer_svc_stats s0, s1;
 	struct fig f = { -1, -1, 0 };
 	struct pspec s = spec_of(c);
@@ -340,9 +380,9 @@ static struct fig measure(struct bench *b, enum bcase c, int tc)
 		 * LRU pair (synq.h), the worst case. */
 		bench_synq_fill(b, c == BC_NEW_FLOOD);
 		build_syns(pkts, lens, WARMUP);
-		time_each(b, fd, tc, pkts, lens, WARMUP, want_ret, answer, &bad);
+		time_new(b, c, fd, tc, pkts, lens, WARMUP, want_ret, answer, &bad);
 		build_syns(pkts, lens, N_NEW);
-		f.floor = time_each(b, efd, tc, pkts, lens, N_NEW, pass_ret, 0, &bad);
+		f.floor = time_new(b, c, efd, tc, pkts, lens, N_NEW, pass_ret, 0, &bad);
 	} else {
 		for (i = 0; i < WARMUP; i++)
 			run_once(b, fd, tc, pkt, len, REPEAT, &d, &r);
@@ -352,7 +392,7 @@ static struct fig measure(struct bench *b, enum bcase c, int tc)
 	bench_reasons(b, r0);
 	s0 = bench_svc_stats(b, B_SVC);
 	if (is_new) {
-		f.ns = time_each(b, fd, tc, pkts, lens, N_NEW, want_ret, answer, &bad);
+		f.ns = time_new(b, c, fd, tc, pkts, lens, N_NEW, want_ret, answer, &bad);
 		runs = N_NEW;
 	} else {
 		f.ns = time_repeat(b, fd, tc, pkt, len, want_ret, &bad);
@@ -408,7 +448,7 @@ static int uncached(enum bcase c)
 
 static int measure_config(struct bench *b, uint32_t n_be, uint32_t n_svc)
 {
-	static const enum bcase tcp_cases[] = { BC_NEW, BC_NEW_FLOOD, BC_EST, BC_EST_UNCACHED,
+	static const enum bcase tcp_cases[] = { BC_NEW, BC_NEW_SINGLE, BC_NEW_FLOOD, BC_EST, BC_EST_UNCACHED,
 						BC_REPLY, BC_REPLY_UNCACHED, BC_NONSVC,
 						BC_NONSVC_PORT };
 	size_t i;
@@ -542,7 +582,7 @@ int main(int argc, char **argv)
 	}
 	if (!baseline_read && !access(DEFAULT_BASELINE, R_OK))
 		read_baseline(DEFAULT_BASELINE);
-	if (bench_netns(&b) || bench_load(&b))
+	if (bench_netns(&b) || bench_load(&b) || bench_replay_load(&b))
 		return 1;
 	t0 = bench_now_ns();
 	if (bench_fill_ct(&b))
@@ -562,6 +602,7 @@ int main(int argc, char **argv)
 		ok = !measure_config(&b, backends[i], 1 + B_FILLERS);
 out:
 	print_table();
+	bench_replay_unload();
 	bench_unload(&b);
 	for (i = 0; i < (size_t)nrows; i++)
 		if (!rows[i].f[0].ok || !rows[i].f[1].ok)

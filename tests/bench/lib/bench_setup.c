@@ -70,6 +70,7 @@ int bench_netns(struct bench *b)
 		   "ip link set lo up && "
 		   "ip link add vb0 type veth peer name vb1 && "
 		   "ip link set vb0 up && ip link set vb1 up && "
+		   "ip link add vb2 type veth peer name vb3 && "	/* holds the replay driver */
 		   "ip addr add 10.200.9.1/24 dev vb0 && ip addr add 10.200.1.1/24 dev vb1 && "
 		   "ip neigh add 10.200.9.2 lladdr 02:00:00:00:09:02 dev vb0 nud permanent && "
 		   "ip route add 10.200.100.0/24 via 10.200.9.2 && "
@@ -93,7 +94,12 @@ static int empty_prog(enum bpf_prog_type t, int ret)
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 
-	return bpf_prog_load(t, "bench_empty", "GPL", insns, 2, NULL);
+	/* The attach type libbpf gives SEC("xdp"): a program array (the
+	 * replay driver's) takes only programs that agree on it. */
+	LIBBPF_OPTS(bpf_prog_load_opts, o,
+		    .expected_attach_type = t == BPF_PROG_TYPE_XDP ? BPF_XDP : 0);
+
+	return bpf_prog_load(t, "bench_empty", "GPL", insns, 2, &o);
 }
 
 /* Inner tables must match the object's template, flags included, and
