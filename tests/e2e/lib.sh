@@ -14,6 +14,11 @@ T_ID=${T_ID:-$$}
 P=vt${T_ID}			# namespace prefix
 WORK=$(mktemp -d /tmp/veer-e2e.XXXXXX)
 STATE=/sys/fs/bpf/veer-e2e-$T_ID
+# veerd pins under /sys/fs/bpf: a machine that booted without a bpffs
+# there (as a fresh VM may) gets one, as systemd would have mounted it.
+if [ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" != bpf_fs ]; then
+	mount -t bpf bpf /sys/fs/bpf || { echo "Bail out! cannot mount a bpffs on /sys/fs/bpf"; exit 1; }
+fi
 SOCK=$WORK/veerd.sock
 PIDS=()
 NSES=()
