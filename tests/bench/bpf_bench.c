@@ -24,20 +24,25 @@
  *  - non-service packets are not changed.
  *  - a new flow cannot stay new in place (its tuple is in conntrack after
  *    one run, and with one service no rewrite can produce another flow of
- *    it), so new flows run with repeat=1 over N distinct prebuilt SYNs and
- *    the mean of the kernel-reported durations is taken; its floor is
- *    measured the same way. Two kinds: handshakes that complete (after
- *    each timed SYN the backend's SYN-ACK is run, untimed, and promotes
- *    the flow into the full 1M conntrack, as in real traffic), and a SYN
- *    flood (never answered, and every half-open slot already held by
- *    another live flow, so each SYN takes the LRU pair: the half-open
- *    table stays full and every SYN evicts one; the worst case).
+ *    it), so new flows are N distinct prebuilt SYNs, run in batches of
+ *    REPLAY_FRAMES per call by the replay driver (lib/replay.bpf.c: it
+ *    copies the next SYN over the buffer and tail-calls the measured
+ *    program), the floor the same driver into the empty program. Kinds:
+ *    handshakes that complete (after each batch its SYNs' SYN-ACKs are
+ *    run, untimed, and promote the flows into the full 1M conntrack, as
+ *    in real traffic); the same, one SYN per call (repeat=1: every SYN
+ *    then also pays what a system call costs the next instructions, on
+ *    this VM a flushed TLB, PTI without PCID; kept to compare with
+ *    earlier figures); and a SYN flood (never answered, and every
+ *    half-open slot already held by another live flow, so each SYN takes
+ *    the LRU pair: the half-open table stays full and every SYN evicts
+ *    one; the worst case).
  * The floor is an empty program (return PASS) run exactly like each case.
  *
  *   bpf_bench [-q] [-c CASE] [-p xdp|tc] [-b BASELINE]
  *                             -q: only 1 backend x 1 service (quick look)
  *                             -p: only that program (profiling)
- *                             -c new|flood|est|estct|reply|replyct|nonsvc|udp:
+ *                             -c new|new1|flood|est|estct|reply|replyct|nonsvc|udp:
  *                                only that case
  *                             BASELINE: "new|est|nonsvc|udp NS" lines, the
  *                             per-packet cost nftables DNAT adds, measured
@@ -544,10 +549,11 @@ static void print_table(void)
 	}
 	printf("\nns per packet from the kernel's test_run duration; net = minus the floor "
 	       "(an empty program\nrun the same way: repeat=%d for repeat-mode cases, "
-	       "repeat=1 for new flows, %d distinct SYNs).\n"
+	       "new flows: %d distinct SYNs in calls of %d; '1 per call': repeat=1).\n"
 	       "Repeat-mode figures are the median of %d calls of %d iterations. "
 	       "XDP/nft: XDP net ns over\nthe added per-packet cost of nftables DNAT "
-	       "(e2e_vs_nftables.sh, real packets).\n", REPEAT, N_NEW, CALLS, REPEAT);
+	       "(e2e_vs_nftables.sh, real packets).\n", REPEAT, N_NEW, REPLAY_FRAMES, CALLS,
+	       REPEAT);
 	if (synack_runs[0] && synack_runs[1])
 		printf("The backend's SYN-ACK, which promotes each new flow into conntrack (untimed "
 		       "above),\nmean over all configs: XDP %.1f ns, tc %.1f ns (gross, "
