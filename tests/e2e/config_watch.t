@@ -27,7 +27,7 @@ nsenter --net=/run/netns/"${P}node" "$VEERD" --config "$CM/veer.yaml" --state-di
 	>>"$CM/veerd.log" 2>&1 &
 VEERD_PID=$!
 PIDS+=($VEERD_PID)
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+for _ in $(seq 300); do [ -S "$SOCK" ] && break; sleep 0.05; done
 sleep 1
 check "veerd does not reload on its own log writes" \
 	[ "$(grep -c 'msg=reconciled' "$CM/veerd.log")" = 1 ]

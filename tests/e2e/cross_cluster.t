@@ -144,7 +144,7 @@ start_node_veerd() {	# start_node_veerd NS CONFIG STATE SOCK: waits for the sock
 	PIDS+=($!)
 	eval "VEERD_PID_$1=$!"
 	TEARDOWN+=("$1 $3")
-	for i in $(seq 100); do
+	for i in $(seq 300); do
 		[ -S "$4" ] && return 0
 		sleep 0.05
 	done

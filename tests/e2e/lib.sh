@@ -184,7 +184,9 @@ start_veerd() {
 		>>"$WORK/veerd.log" 2>&1 &
 	VEERD_PID=$!
 	PIDS+=($VEERD_PID)
-	for i in $(seq 100); do
+	# Loading the datapath (1M-entry maps, the clock's calibration) takes
+	# seconds on a busy 2-core machine: up to 15 s.
+	for i in $(seq 300); do
 		[ -S "$SOCK" ] && return 0
 		kill -0 "$VEERD_PID" 2>/dev/null || return 1
 		sleep 0.05
