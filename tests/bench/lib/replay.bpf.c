@@ -12,7 +12,6 @@
  * The floor runs the same copy and tail call into the empty program.
  */
 #include <linux/bpf.h>
-#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include "replay.h"
 
@@ -29,33 +28,31 @@ struct replay_target replay_tc_target SEC(".maps");
 __u8 frames[REPLAY_FRAMES][REPLAY_LEN];
 __u32 next;
 
-/* Frame `next` over [data, end); 0, or -1 if the buffer is too short. */
-static __always_inline int replay_copy(void *data, void *end)
+/* Frame `next` over [data, end), then the program in target's slot 0;
+ * REPLAY_MISSED if the buffer is too short or the tail call fails. */
+static __always_inline int replay_run(void *ctx, void *data, void *end, void *target)
 {
 	__u32 i = next++ % REPLAY_FRAMES;
 
 	if (data + REPLAY_LEN > end)
-		return -1;
+		return REPLAY_MISSED;
 	__builtin_memcpy(data, frames[i], REPLAY_LEN);
-	return 0;
+	bpf_tail_call(ctx, target, 0);
+	return REPLAY_MISSED;
 }
 
 SEC("xdp")
 int replay_xdp(struct xdp_md *ctx)
 {
-	if (replay_copy((void *)(long)ctx->data, (void *)(long)ctx->data_end))
-		return REPLAY_MISSED;
-	bpf_tail_call(ctx, &replay_xdp_target, 0);
-	return REPLAY_MISSED;
+	return replay_run(ctx, (void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			  &replay_xdp_target);
 }
 
 SEC("tc")
 int replay_tc(struct __sk_buff *skb)
 {
-	if (replay_copy((void *)(long)skb->data, (void *)(long)skb->data_end))
-		return REPLAY_MISSED;
-	bpf_tail_call(skb, &replay_tc_target, 0);
-	return REPLAY_MISSED;
+	return replay_run(skb, (void *)(long)skb->data, (void *)(long)skb->data_end,
+			  &replay_tc_target);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
