@@ -3,7 +3,7 @@
 # the client's own log (tests/bench/lib/flowlog.sh: every request with its
 # start time in ms and its outcome):
 #   1. a backend's nginx killed (SIGKILL, by PID): no request that starts
-#      later than 100 ms after the kill fails;
+#      later than 100 ms after the first one it refused fails;
 #   2. a backend blackholed (nft drop in its namespace): no request that
 #      starts later than interval x fall + timeout (500 ms) after the fault
 #      fails; clients use --connect-timeout 3 (> the 1 s SYN retransmit, so
@@ -22,7 +22,7 @@
 need nginx curl nsenter nft
 FL=$ROOT/tests/bench/lib/flowlog.sh
 [ -r "$FL" ] || skip_all "tests/bench/lib/flowlog.sh missing"
-plan 21
+plan 22
 
 topo_up 4
 for i in 1 2 3 4; do start_nginx "b$i" "b$i" 8080; done
@@ -47,6 +47,10 @@ if [ "${FAILOVER_NO_PASSIVE:-0}" = 1 ]; then
 	diag "FAILOVER_NO_PASSIVE=1: no probes, outlier.consecutive 1000 (the kill case must fail)"
 fi
 BLACKHOLE_BOUND=500	# interval x fall + timeout = 200 x 2 + 100 ms
+# Requests per second of the client streams. A curl costs ~20 ms of CPU
+# here: 100/s saturated both cores of the test machine, requests took
+# 0.5-1.6 s to run, and a request's start no longer told when its SYN left.
+RATE=${FAILOVER_RATE:-40}
 cat >"$WORK/veer.yaml" <<YAML
 $(node_yaml "n-c, n-b, n-r" xdp)
   - name: web
@@ -88,13 +92,17 @@ load() {
 	PIDS+=($LOAD_PID)
 }
 
-# kill_nginx NS: SIGKILL to the server's master and worker, by PID.
+# kill_nginx NS...: SIGKILL to each server's master and workers, by PID,
+# all signalled before any is reaped, so several fail at one instant.
 kill_nginx() {
-	local var=NGINX_PID_${1}_8080 pid kids
-	pid=${!var}
-	kids=$(cat /proc/"$pid"/task/*/children 2>/dev/null)
-	kill -9 "$pid" $kids 2>/dev/null
-	wait "$pid" 2>/dev/null
+	local ns var pids=() kids=()
+	for ns; do
+		var=NGINX_PID_${ns}_8080
+		pids+=("${!var}")
+		kids+=($(cat /proc/"${!var}"/task/*/children 2>/dev/null))
+	done
+	kill -9 "${pids[@]}" "${kids[@]}" 2>/dev/null
+	wait "${pids[@]}" 2>/dev/null
 }
 
 # be_state SVC ADDR: the health state veerd shows for a backend.
@@ -129,14 +137,20 @@ fi
 sleep 0.3
 
 # --- 1. kill -9 of b2's nginx ---
-load kill 6 100/s "http://$VIP/" --connect-timeout 1 --max-time 3
+load kill 6 $RATE/s "http://$VIP/" --connect-timeout 1 --max-time 3
 sleep 2
 F=$(now_ms)
 kill_nginx b2
 wait "$LOAD_PID"
-figures kill "$F" 100
+# The first client refused by b2 (or a probe) takes it out: the bound runs
+# from that refusal, since at RATE/s b2's next new flow may come later
+# than 100 ms after the kill. Probes alone would take interval x fall.
+R=$(awk -v f="$F" '$1 >= f && $4 != "ok" && (r == "" || $1 < r) { r = $1 } END { print (r == "" ? f : r) }' "$WORK/kill")
+diag "kill: first refused request $((R - F)) ms after the kill"
+figures kill "$R" 100
 diag "kill: answers after the kill: $(answers_between kill $((F + 100)) $((F + 99999)))"
-check "kill: no request starting > 100 ms after the kill failed" [ "${LATE:-1}" = 0 ]
+check "kill: no request starting > 100 ms after the first refusal failed" [ "${LATE:-1}" = 0 ]
+check "kill: the first refusal within a probe interval and a half of the kill" [ $((R - F)) -le 300 ]
 check "kill: the stream went on (>= 100 answers after the kill)" \
 	[ "$(awk -v f="$F" '$1 > f && $4 == "ok"' "$WORK/kill" | wc -l)" -ge 100 ]
 check "kill: b2 got nothing after the kill" \
@@ -147,7 +161,7 @@ start_nginx b2 b2 8080
 wait_state web 10.200.2.12: healthy 5
 
 # --- 2. blackhole b3: every packet to its port dropped in its namespace ---
-load blackhole 8 100/s "http://$VIP/" --connect-timeout 3 --max-time 4
+load blackhole 8 $RATE/s "http://$VIP/" --connect-timeout 3 --max-time 4
 sleep 2
 F=$(now_ms)
 in_ns b3 nft -f - <<'NFT'
@@ -157,9 +171,12 @@ table inet veer_test_bh {
 NFT
 wait "$LOAD_PID"
 figures blackhole "$F" "$BLACKHOLE_BOUND"
-diag "blackhole: slow answers (> 900 ms, a re-steered SYN retransmit): $(awk -v f="$F" '$1 >= f && $4 == "ok" && $2 - $1 > 900' "$WORK/blackhole" | wc -l)"
+# A connection whose first SYN went unanswered takes >= 1 s (the initial
+# RTO); 800-990 ms answers are this VM stalling (seen in bursts, every
+# backend alike), not a lost SYN.
+diag "blackhole: slow answers (>= 1 s, a re-steered SYN retransmit): $(awk -v f="$F" '$1 >= f && $4 == "ok" && $2 - $1 >= 1000' "$WORK/blackhole" | wc -l)"
 check "blackhole: no request starting > ${BLACKHOLE_BOUND} ms after the fault failed" [ "${LATE:-1}" = 0 ]
-slow=$(awk -v a=$((F + BLACKHOLE_BOUND + 50)) '$1 >= a && $4 == "ok" && $2 - $1 > 900' "$WORK/blackhole" | wc -l)
+slow=$(awk -v a=$((F + BLACKHOLE_BOUND + 50)) '$1 >= a && $4 == "ok" && $2 - $1 >= 1000' "$WORK/blackhole" | wc -l)
 check "blackhole: later than that, no connection waited for a SYN retransmit ($slow did)" [ "$slow" = 0 ]
 check "blackhole: b3 marked unhealthy by probes" \
 	bash -c "[ \"\$(grep -c 'backend state.*10.200.2.13.*to=unhealthy' '$WORK/veerd.log')\" -ge 1 ]"
@@ -168,10 +185,10 @@ wait_state web 10.200.2.13: healthy 5
 
 # --- 3. all of tier 0 down, then back; a keep-alive connection to the remote ---
 shifts_before=$(grep -c 'tier shift.*service=web ' "$WORK/veerd.log")
-load alldown 14 100/s "http://$VIP/" --connect-timeout 3 --max-time 4
+load alldown 14 $RATE/s "http://$VIP/" --connect-timeout 3 --max-time 4
 sleep 2
 F=$(now_ms)
-for i in 1 2 3; do kill_nginx "b$i"; done
+kill_nginx b1 b2 b3
 sleep 2
 # 80 requests, 10 a second, one connection: opened during the outage.
 ip netns exec "${P}client" curl -s --rate 10/s -w '%{http_code}:%{num_connects}\n' \
@@ -207,7 +224,7 @@ for i in 1 2 3; do wait_state web 10.200.2.1$i: healthy 5; done
 # --- 4. b4 flapping: its nginx killed and started again every 300 ms for 3 s ---
 shift_lines() { grep 'tier shift.*service=flap ' "$WORK/veerd.log"; }
 s0=$(shift_lines | wc -l)
-load flap 9 50/s "http://$FLAP_VIP/" --connect-timeout 3 --max-time 4
+load flap 9 $((RATE * 3 / 4))/s "http://$FLAP_VIP/" --connect-timeout 3 --max-time 4
 sleep 1
 F=$(now_ms)
 for i in 1 2 3 4 5; do
@@ -237,7 +254,7 @@ sleep 1
 D=$(now_ms)
 veerctl backend drain web 10.200.2.11:8080 >/dev/null
 check "drain: b1 reads draining" wait_state web 10.200.2.11: draining 2
-load drain 4 50/s "http://$VIP/" --connect-timeout 3 --max-time 4
+load drain 4 $((RATE * 3 / 4))/s "http://$VIP/" --connect-timeout 3 --max-time 4
 wait "$LOAD_PID"
 ka_fail=0; ka_b1=0
 for i in $(seq 16); do
@@ -255,7 +272,7 @@ check "drain: keep-alive connections (b1's included) all finished, 60 answers ea
 check "drain: at least one keep-alive connection was on b1 (else the case proves nothing)" [ "$ka_b1" -ge 1 ]
 veerctl backend undrain web 10.200.2.11:8080 >/dev/null
 wait_state web 10.200.2.11: healthy 2
-load undrain 3 50/s "http://$VIP/" --connect-timeout 3 --max-time 4
+load undrain 3 $((RATE * 3 / 4))/s "http://$VIP/" --connect-timeout 3 --max-time 4
 wait "$LOAD_PID"
 diag "undrain: $(answers_between undrain 0 99999999999999)"
 check "undrain: b1 gets new flows again" grep -q ' ok b1' "$WORK/undrain"
