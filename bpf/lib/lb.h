@@ -55,6 +55,7 @@ struct lb_state {
 	__u64 q_seen;		/* its stamp when seen free */
 	__u32 mg0;		/* a plain SYN's Maglev slot, read ahead */
 	__u8 has_mg0;
+	__u8 claim_q;		/* claim q once the packet is on its way */
 };
 
 static __always_inline int be_full_nat(const struct veer_backend *be)
@@ -179,9 +180,11 @@ static __always_inline int lb_new(void *ctx, enum vkind k, struct pkt *p,
 	lb_new_flow_stats(p, s);
 
 	if (syn) {
-		/* A plain backend's flow in its free slot, else the LRU pair. */
-		if (!s->q || !be_plain(s->be) ||
-		    synq_claim(s->q, s->q_seen, &p->flow, s->be_id, s->svc_id, s->now))
+		/* A plain backend's flow in its free slot (lb_claim_slot), else
+		 * the LRU pair. */
+		if (s->q && be_plain(s->be))
+			s->claim_q = 1;
+		else
 			lb_store(&veer_ctsyn_v1, &veer_rnsyn_v1, p, s, VEER_CT_SYN_SENT, 1, s->now);
 		return V_CONT;
 	}
@@ -456,6 +459,19 @@ static __always_inline int lb_cached(struct pkt *p, struct lb_state *s,
 	return 1;
 }
 
+/* A new SYN's half-open slot, claimed last: the compare-and-swap is a
+ * full barrier on x86, so issued where lb_new decides it would hold the
+ * rest of the packet's work until the slot's (likely cold) line arrives;
+ * issued after the rewrite and the route, it finds the line there (read
+ * by lb_find_half_open). A lost race stores flow f (as the client sent
+ * it) in the LRU pair, as a held slot does. */
+static __always_inline void lb_claim_slot(struct lb_state *s, const struct veer_flow *f)
+{
+	if (synq_claim(s->q, s->q_seen, f, s->be_id, s->svc_id, s->now))
+		ct_store(&veer_ctsyn_v1, &veer_rnsyn_v1, f, s->be_id, s->be, s->svc_id,
+			 VEER_CT_SYN_SENT, 1, s->now, s->now);
+}
+
 /* A packet to a service port: V_NOT_SVC if it is not for a service,
  * else its verdict. */
 static __always_inline int svc_packet(void *ctx, enum vkind k, struct pkt *p)
@@ -526,6 +542,16 @@ static __always_inline int svc_packet(void *ctx, enum vkind k, struct pkt *p)
 	}
 	if (s.be->flags & VEER_BE_F_ENCAP_IPIP)
 		return encap_packet(ctx, k, p, s.be);
+	if (s.claim_q) {	/* a plain backend: only the destination changes */
+		struct veer_flow sent = p->flow;
+
+		if (nat_rewrite(ctx, k, p, NAT_DST, &s.be->addr, s.be->port))
+			v = V_DROP;
+		else
+			v = fwd_packet(ctx, k, p, VEER_R_FWD, s.be_id, s.now);
+		lb_claim_slot(&s, &sent);
+		return v;
+	}
 	if (nat_rewrite(ctx, k, p, NAT_DST, &s.be->addr, s.be->port))
 		return V_DROP;
 	if (be_full_nat(s.be) && nat_rewrite(ctx, k, p, NAT_SRC, &s.be->snat, s.nat_port))
